@@ -1,0 +1,129 @@
+"""Reader for the project's HDF5 files and the original study's (keys u, x, t, nu, ax, ay, cx, cy
+only; the PDE of a sample is then inferred from which coefficients are non-zero)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from pde_lib.data.dataset import PDE_NAMES, Dataset
+from pde_lib.errors import DataError
+from pde_lib.pdes import COEFFICIENT_KEYS, EXTRA_KEYS
+from pde_lib.utils.provenance import sha256_file
+
+
+def infer_pde(coeffs: np.ndarray) -> np.ndarray:
+    """PDE of each sample from its (n, 5) coefficients: Burgers if cx or cy is non-zero, else
+    advection if ax or ay is, else heat."""
+    nz = coeffs != 0
+    burgers = nz[:, 3] | nz[:, 4]
+    advection = ~burgers & (nz[:, 1] | nz[:, 2])
+    index = np.full(len(coeffs), PDE_NAMES.index("heat"), dtype=np.int64)
+    index[advection] = PDE_NAMES.index("advection")
+    index[burgers] = PDE_NAMES.index("burgers")
+    return index
+
+
+def _open(path: Path) -> h5py.File:
+    if not path.exists():
+        raise DataError(f"data file {path} does not exist")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise DataError(f"data file {path} is not a readable HDF5 file (corrupt or truncated?): {exc}") from exc
+
+
+def _pick_group(fh: h5py.File, path: Path, group: str | None) -> h5py.Group:
+    groups = [k for k in fh.keys() if isinstance(fh[k], h5py.Group)]
+    if group is not None:
+        if group not in groups:
+            raise DataError(f"{path} has no group {group!r}; its groups are {groups}")
+        return fh[group]
+    if len(groups) == 1:
+        return fh[groups[0]]
+    if not groups and "u" in fh:  # keys at the root
+        return fh
+    raise DataError(f"{path} holds groups {groups}; name the one to read (group=...)")
+
+
+def _read(g: h5py.Group, key: str, path: Path, index=None) -> np.ndarray:
+    if key not in g:
+        raise DataError(f"{path}: missing key {g.name.rstrip('/')}/{key}; a data file needs "
+                        f"{', '.join(('u', 'x', 't') + COEFFICIENT_KEYS)}")
+    try:
+        ds = g[key]
+        return ds[()] if index is None else ds[index]
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read {g.name.rstrip('/')}/{key} (corrupt or truncated?): {exc}") from exc
+
+
+def load_dataset(path: str | os.PathLike, group: str | None = None,
+                 pde: str | list[str] | None = None, n: int | None = None,
+                 device="cpu", check_finite: bool = True) -> Dataset:
+    """Load a split group of ``path`` as a ``Dataset`` on ``device``.
+
+    ``pde`` keeps only samples of that PDE (or list of PDEs); ``n`` then takes the first n of
+    them (a DataError says how many the file holds if it has fewer). Shapes are checked, and NaN
+    or infinite values raise a DataError naming the file and sample."""
+    path = Path(path)
+    with _open(path) as fh:
+        g = _pick_group(fh, path, group)
+        shape = g["u"].shape if "u" in g else None
+        if shape is None or len(shape) != 4 or shape[2] != shape[3]:
+            if shape is None:
+                _read(g, "u", path)
+            raise DataError(f"{path}: u has shape {shape}; expected (n_samples, n_t, N, N)")
+        n_total, n_t, res, _ = shape
+        coeffs = np.stack([_read(g, k, path).astype(np.float32) for k in COEFFICIENT_KEYS], axis=1)
+        if coeffs.shape != (n_total, len(COEFFICIENT_KEYS)):
+            raise DataError(f"{path}: coefficient arrays must each have shape ({n_total},), got {coeffs.shape}")
+        if "pde" in g:
+            names = [s.decode() if isinstance(s, bytes) else str(s) for s in _read(g, "pde", path)]
+            unknown = sorted(set(names) - set(PDE_NAMES))
+            if unknown:
+                raise DataError(f"{path}: unknown PDE names {unknown} in key pde; valid: {list(PDE_NAMES)}")
+            pde_index = np.array([PDE_NAMES.index(s) for s in names], dtype=np.int64)
+        else:
+            pde_index = infer_pde(coeffs)
+        seed = _read(g, "seed", path).astype(np.int64) if "seed" in g else np.full(n_total, -1, np.int64)
+
+        keep = np.arange(n_total)
+        if pde is not None:
+            wanted = [pde] if isinstance(pde, str) else list(pde)
+            bad = [p for p in wanted if p not in PDE_NAMES]
+            if bad:
+                raise DataError(f"unknown PDE {bad[0]!r}; valid PDE names: {', '.join(PDE_NAMES)}")
+            keep = keep[np.isin(pde_index, [PDE_NAMES.index(p) for p in wanted])]
+        if n is not None:
+            if n > len(keep):
+                what = f"{pde} samples" if pde is not None else "samples"
+                raise DataError(f"{path} holds {len(keep)} {what}; asked for {n}")
+            keep = keep[:n]
+        u = _read(g, "u", path, index=keep if len(keep) != n_total else None)
+        x = _read(g, "x", path).astype(np.float32)
+        t = _read(g, "t", path).astype(np.float32)
+        extra = {k: _read(g, k, path)[keep].astype(np.float32) for k in EXTRA_KEYS if k in g}
+        group_name = g.name.strip("/")
+
+    if x.shape != (2, res, res):
+        raise DataError(f"{path}: x has shape {x.shape}; expected (2, {res}, {res})")
+    if t.shape != (n_t,):
+        raise DataError(f"{path}: t has shape {t.shape}; expected ({n_t},) to match u")
+    if check_finite:
+        finite = np.isfinite(u.reshape(len(keep), -1)).all(axis=1)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            raise DataError(f"{path}: u of sample {int(keep[i])} contains NaN or infinite values")
+    return Dataset(
+        u=torch.from_numpy(np.ascontiguousarray(u, dtype=np.float32)).to(device),
+        x=torch.from_numpy(x).to(device), t=torch.from_numpy(t).to(device),
+        coeffs=torch.from_numpy(coeffs[keep]).to(device),
+        pde_index=torch.from_numpy(pde_index[keep]).to(device),
+        seed=torch.from_numpy(seed[keep]).to(device),
+        extra={k: torch.from_numpy(v).to(device) for k, v in extra.items()},
+        path=str(path), group=group_name, sha256=sha256_file(path),
+    )

@@ -1,0 +1,111 @@
+"""Spectral tools on the periodic square [-1, 1)^2 (side L = 2, so mode m has wavenumber pi*m).
+
+Fields are real tensors ``u[..., ix, iy]`` ("ij" indexing); their transforms are
+``rfft2(u)[..., kx, ky]`` with ``kx`` over all N modes and ``ky`` over N//2 + 1."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+DOMAIN_LENGTH = 2.0
+
+
+def grid_coordinates(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """(2, n, n) coordinates x_i = -1 + 2 i / n (endpoint excluded): [0] is x, [1] is y."""
+    axis = -1.0 + DOMAIN_LENGTH * torch.arange(n, device=device, dtype=torch.float64) / n
+    gx, gy = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack([gx, gy]).to(dtype)
+
+
+def wavenumbers(n: int, device=None, dtype=torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Angular wavenumbers for ``rfft2`` of an (n, n) field: kx (n, 1) and ky (1, n//2 + 1)."""
+    scale = 2.0 * math.pi / DOMAIN_LENGTH
+    kx = torch.fft.fftfreq(n, d=1.0 / n, device=device, dtype=dtype) * scale
+    ky = torch.fft.rfftfreq(n, d=1.0 / n, device=device, dtype=dtype) * scale
+    return kx[:, None], ky[None, :]
+
+
+def dealias_mask(n: int, device=None) -> torch.Tensor:
+    """2/3-rule mask (n, n//2 + 1): keeps integer modes |m| < n/3 on both axes."""
+    m_x = torch.fft.fftfreq(n, d=1.0 / n, device=device).abs()[:, None]
+    m_y = torch.fft.rfftfreq(n, d=1.0 / n, device=device)[None, :]
+    cut = n / 3.0
+    return (m_x < cut) & (m_y < cut)
+
+
+def nyquist_free(uh: torch.Tensor) -> torch.Tensor:
+    """Zero the Nyquist modes of an even-sized transform, whose derivative is not real."""
+    n = uh.shape[-2]
+    if n % 2 == 0:
+        uh = uh.clone()
+        uh[..., n // 2, :] = 0
+        uh[..., :, -1] = 0
+    return uh
+
+
+def derivative(u: torch.Tensor, order_x: int = 0, order_y: int = 0) -> torch.Tensor:
+    """Periodic spectral derivative d^(order_x + order_y) u / dx^order_x dy^order_y over the
+    last two axes. Exact for band-limited fields; odd orders drop the Nyquist mode."""
+    n = u.shape[-1]
+    kx, ky = wavenumbers(n, device=u.device, dtype=u.real.dtype if u.is_complex() else u.dtype)
+    uh = torch.fft.rfft2(u)
+    if (order_x + order_y) % 2 == 1 or order_x % 2 == 1 or order_y % 2 == 1:
+        uh = nyquist_free(uh)
+    factor = (1j * kx) ** order_x * (1j * ky) ** order_y
+    return torch.fft.irfft2(uh * factor, s=u.shape[-2:])
+
+
+def laplacian(u: torch.Tensor) -> torch.Tensor:
+    """Spectral Laplacian u_xx + u_yy over the last two axes."""
+    n = u.shape[-1]
+    kx, ky = wavenumbers(n, device=u.device, dtype=u.dtype)
+    return torch.fft.irfft2(torch.fft.rfft2(u) * -(kx**2 + ky**2), s=u.shape[-2:])
+
+
+def fourier_shift(u: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
+    """u(x - sx, y - sy) by a Fourier phase, for shifts of any (sub-grid) size.
+
+    ``u`` is (B, ..., N, N); ``sx`` and ``sy`` are (B,) shifts in domain units (one cell = 2/N).
+    Exact for band-limited fields; the Nyquist mode is dropped."""
+    n = u.shape[-1]
+    kx, ky = wavenumbers(n, device=u.device, dtype=torch.float64)
+    extra = (1,) * (u.dim() - 3)
+    sx = sx.to(torch.float64).reshape(-1, *extra, 1, 1)
+    sy = sy.to(torch.float64).reshape(-1, *extra, 1, 1)
+    phase = torch.exp(-1j * (kx * sx + ky * sy))
+    uh = nyquist_free(torch.fft.rfft2(u.to(torch.float64)))
+    return torch.fft.irfft2(uh * phase, s=u.shape[-2:]).to(u.dtype)
+
+
+def time_derivative(u: torch.Tensor, dt: float) -> torch.Tensor:
+    """Fourth-order central difference du/dt along axis 1 of (B, T, ...); returns frames 2..T-3."""
+    if u.shape[1] < 5:
+        raise ValueError(f"need at least 5 frames for a 4th-order time derivative, got {u.shape[1]}")
+    return (u[:, :-4] - 8 * u[:, 1:-3] + 8 * u[:, 3:-1] - u[:, 4:]) / (12.0 * dt)
+
+
+def point_sample(u_fine: torch.Tensor, n_out: int) -> torch.Tensor:
+    """Stored values are the fine solution at the coarse grid points (x_i on both grids coincide
+    because the fine size is an integer multiple of the stored one)."""
+    n_fine = u_fine.shape[-1]
+    if n_fine % n_out:
+        raise ValueError(f"fine resolution {n_fine} is not a multiple of the stored {n_out}")
+    r = n_fine // n_out
+    return u_fine[..., ::r, ::r]
+
+
+def spectral_upsample(u: torch.Tensor, n_out: int) -> torch.Tensor:
+    """Zero-pad the spectrum of (..., n, n) to (..., n_out, n_out): the same band-limited field
+    on a finer grid (values at shared points unchanged)."""
+    n = u.shape[-1]
+    if n_out == n:
+        return u
+    uh = nyquist_free(torch.fft.rfft2(u))
+    out = torch.zeros(*u.shape[:-2], n_out, n_out // 2 + 1, dtype=uh.dtype, device=u.device)
+    h = n // 2
+    out[..., :h, :h + 1] = uh[..., :h, :h + 1]
+    out[..., n_out - h + 1:, :h + 1] = uh[..., h + 1:, :h + 1] if n % 2 == 0 else uh[..., h + 1:, :h + 1]
+    scale = (n_out / n) ** 2
+    return torch.fft.irfft2(out * scale, s=(n_out, n_out))
