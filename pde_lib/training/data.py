@@ -1,0 +1,97 @@
+"""Load and check a training run's data before any training starts: the train / valid / test
+files, the PDE filter, the sample count, the window, and the (optional) augmented copies."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+
+from pde_lib.data import PDE_NAMES, Dataset, load_dataset
+from pde_lib.errors import ConfigError, DataError
+from pde_lib.training.config import TrainConfig
+from pde_lib.training.windowing import check_window
+
+
+def derived_seed(seed: int, stream: str) -> int:
+    """A 63-bit seed for one named random stream of a run (data order, augmentation, noise), so
+    the streams are independent and each is the same whatever the model or strategy."""
+    digest = hashlib.sha256(f"{seed}:{stream}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def resolve_device(device: str) -> torch.device:
+    """``torch.device`` for ``device``; ConfigError if it is malformed or not available."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ConfigError(f"device {device!r} is not a valid torch device ('cpu', 'cuda', 'cuda:0', ...)") from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+    elif dev.type not in ("cpu", "mps"):
+        raise ConfigError(f"device {device!r} is not supported; use 'cpu' or 'cuda[:i]'")
+    return dev
+
+
+@dataclass
+class RunData:
+    """The three splits on the training device (train possibly with augmented copies appended)."""
+
+    train: Dataset
+    valid: Dataset
+    test: Dataset
+    n_train_original: int
+
+
+def check_pde_name(pde: str | None) -> None:
+    if pde is not None and pde not in PDE_NAMES:
+        raise ConfigError(f"unknown PDE {pde!r}; valid PDE names: {', '.join(PDE_NAMES)} (or 'all')")
+
+
+def _load(config: TrainConfig, split: str, device, n=None) -> Dataset:
+    path = getattr(config, split)
+    group = getattr(config, f"{split}_group")
+    ds = load_dataset(path, group=group, pde=config.pde, n=n, device=device)
+    if len(ds) == 0:
+        what = f"{config.pde} samples" if config.pde else "samples"
+        raise DataError(f"{split} file {path} holds no {what}")
+    check_window(ds.u.shape[1], config.window, config.target_frame, what=f"{split} trajectory in {path}")
+    return ds
+
+
+def load_run_data(config: TrainConfig, device) -> RunData:
+    """Read train (first ``samples`` samples of ``pde``), valid and test (every sample of ``pde``)
+    onto ``device``, checking names, counts, shapes, finiteness and the window; then append
+    augmented training copies if ``config.augmentation`` is set."""
+    config.require_files()
+    check_pde_name(config.pde)
+    train = _load(config, "train", device, n=config.samples)
+    valid = _load(config, "valid", device)
+    test = _load(config, "test", device)
+    res = train.u.shape[-1]
+    for split, ds in (("valid", valid), ("test", test)):
+        if ds.u.shape[-1] != res:
+            raise DataError(f"{split} file {ds.path} has {ds.u.shape[-1]}x{ds.u.shape[-1]} frames but the "
+                            f"train file {train.path} has {res}x{res}")
+    n_original = len(train)
+    if config.augmentation:
+        train = augment_train(train, config)
+    return RunData(train=train, valid=valid, test=test, n_train_original=n_original)
+
+
+def augment_train(train: Dataset, config: TrainConfig) -> Dataset:
+    """Append augmented copies (``pde_lib.augmentations.augment_dataset``), seeded from the run
+    seed so every strategy sees the same augmented set."""
+    try:
+        from pde_lib.augmentations import augment_dataset
+    except ImportError as exc:
+        raise ConfigError(
+            f"augmentation {config.augmentation} requested but pde_lib.augmentations.augment_dataset "
+            f"is not available ({exc}); run without --augmentation") from exc
+    generator = torch.Generator().manual_seed(derived_seed(config.seed, "augmentation"))
+    return augment_dataset(train, list(config.augmentation), config.augmentation_ratio, generator,
+                           strict=config.strict_augmentation, **config.augmentation_strengths())
