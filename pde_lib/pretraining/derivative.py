@@ -1,0 +1,66 @@
+"""``derivative``: regress u_t, u_x, u_y, u_xx, u_yy of every frame of the window.
+
+Space derivatives are periodic spectral derivatives (``pde_lib.pdes.spectral.derivative``; x is
+axis -2); u_t is a second-order finite difference in time over the window (central inside,
+one-sided at its ends, ``torch.gradient`` with ``edge_order=2``) with the frame spacing dt.
+
+Targets are (B, 5 W, N, N), ordered [derivative][frame], each derivative divided by a fixed scale:
+its root-mean-square over (up to 256 samples of) the training data, measured once in ``setup``.
+So every target is O(1) (u_xx is ~ (3 pi)^2 larger than u otherwise). Loss: mean squared error."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from pde_lib.pdes.spectral import derivative
+from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.base import Strategy
+
+DERIVATIVES = ("u_t", "u_x", "u_y", "u_xx", "u_yy")
+SCALE_SAMPLES = 256
+
+
+def derivative_targets(x: torch.Tensor, dt: float) -> torch.Tensor:
+    """(B, W, N, N) frames spaced ``dt`` -> (B, 5, W, N, N) [u_t, u_x, u_y, u_xx, u_yy]."""
+    u_t = torch.gradient(x, spacing=dt, dim=1, edge_order=2)[0]
+    return torch.stack([u_t, derivative(x, 1, 0), derivative(x, 0, 1),
+                        derivative(x, 2, 0), derivative(x, 0, 2)], dim=1)
+
+
+@STRATEGIES.register("derivative")
+class Derivative(Strategy):
+    name = "derivative"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scale = torch.ones(len(DERIVATIVES))
+
+    def check_model(self, model, resolution):
+        super().check_model(model, resolution)
+        if self.window < 3:
+            from pde_lib.errors import ConfigError
+
+            raise ConfigError(f"strategy 'derivative' needs a window of >= 3 frames for u_t, got {self.window}")
+
+    def setup(self, ds):
+        super().setup(ds)
+        x = ds.u[:SCALE_SAMPLES, : self.window]
+        d = derivative_targets(x.to(torch.float32), self.dt)
+        rms = d.pow(2).mean(dim=(0, 2, 3, 4)).sqrt()
+        self.scale = torch.where(rms > 0, rms, torch.ones_like(rms)).to(ds.u.device)
+
+    def _build_head(self, model, in_channels):
+        from pde_lib.pretraining.heads import DenseHead
+
+        return DenseHead(in_channels, len(DERIVATIVES) * self.window)
+
+    def make_batch(self, u, coeffs, pde_index, grid, generator, progress=0.0):
+        x = self.window_frames(u, generator)
+        target = derivative_targets(x, self.dt) / self.scale.to(x.device)[None, :, None, None, None]
+        return self.inputs(x, grid, coeffs), target.flatten(1, 2)
+
+    def loss(self, model, head, batch):
+        inputs, target = batch
+        pred = head(self.represent(model, inputs["frames"], inputs["grid"], inputs["coeffs"]))
+        return F.mse_loss(pred, target), {}

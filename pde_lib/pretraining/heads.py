@@ -1,0 +1,69 @@
+"""Pretext heads, shared by the strategies. Each reads a (B, C, N, N) map (backbone features, or
+its one-channel output) and is discarded after pretraining. All convolutions are periodic, and every
+head works at any resolution."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, padding_mode="circular")
+
+
+class ClassifierHead(nn.Module):
+    """(B, C, N, N) -> (B, n_out) logits (or regression outputs).
+
+    1x1 conv C -> hidden, GELU, periodic 3x3 stride-2 conv, GELU, adaptive average pooling to
+    ``pool`` x ``pool`` (1 = global pooling; 2 keeps which quadrant a feature came from), then an MLP
+    hidden * pool^2 -> hidden -> n_out."""
+
+    def __init__(self, in_channels: int, n_out: int, hidden: int = 32, pool: int = 1):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, 1), nn.GELU(),
+            _conv3x3(hidden, hidden, stride=2), nn.GELU(),
+            nn.AdaptiveAvgPool2d(pool), nn.Flatten(),
+        )
+        self.classify = nn.Sequential(nn.Linear(hidden * pool * pool, hidden), nn.GELU(),
+                                      nn.Linear(hidden, n_out))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.features(h))
+
+
+class DenseHead(nn.Module):
+    """(B, C, N, N) -> (B, out_channels, N, N): 1x1 conv C -> hidden, GELU, periodic 3x3 conv,
+    GELU, 1x1 conv hidden -> out_channels. For dense targets (derivatives, masked frames)."""
+
+    def __init__(self, in_channels: int, out_channels: int, hidden: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, 1), nn.GELU(),
+            _conv3x3(hidden, hidden), nn.GELU(),
+            nn.Conv2d(hidden, out_channels, 1),
+        )
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h)
+
+
+class PointwiseHead(nn.Module):
+    """(B, C, N, N) -> (B, out_channels, N, N): a point-wise MLP (1x1 convs) C -> hidden -> out.
+    Used where the head's output must stay a field the PDE operator can act on (PICL)."""
+
+    def __init__(self, in_channels: int, out_channels: int = 1, hidden: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(in_channels, hidden, 1), nn.GELU(),
+                                 nn.Conv2d(hidden, out_channels, 1))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return self.net(h)
+
+
+class NoHead(nn.Module):
+    """No parameters: strategies whose head is the backbone itself (transfer) or that do not train."""
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h

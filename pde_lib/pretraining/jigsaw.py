@@ -1,0 +1,72 @@
+"""``jigsaw``: the window (W, N, N) is cut into 2 x 2 x 2 spatio-temporal patches (two time halves
+times four quadrants; patch p = 4 t + 2 qx + qy), permuted by one of 64 maximally distant
+permutations of the 8 patches; the head classifies which.
+
+The 64 permutations are chosen greedily (Noroozi and Favaro 2016): starting from a random
+non-identity permutation, repeatedly add the permutation whose minimum Hamming distance to those
+already chosen is largest (ties broken by a seeded generator). The identity is never chosen. The
+set is deterministic (fixed seed) and computed once per process."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from pde_lib.errors import ConfigError
+from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.permutation import PermutationStrategy, all_permutations
+
+N_PATCHES = 8
+N_PERMUTATIONS = 64
+PERMUTATION_SEED = 2406_08473
+
+
+@functools.lru_cache(maxsize=None)
+def _jigsaw_permutations(n_patches: int, n_perms: int, seed: int) -> np.ndarray:
+    candidates = all_permutations(n_patches).numpy()  # row 0 is the identity
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(1, len(candidates)))]
+    min_dist = (candidates != candidates[chosen[0]]).sum(axis=1)
+    min_dist[0] = -1  # never the identity
+    for _ in range(n_perms - 1):
+        best = np.flatnonzero(min_dist == min_dist.max())
+        pick = int(best[rng.integers(len(best))])
+        chosen.append(pick)
+        min_dist = np.minimum(min_dist, (candidates != candidates[pick]).sum(axis=1))
+        min_dist[0] = -1
+    out = candidates[chosen]
+    out.setflags(write=False)
+    return out
+
+
+def jigsaw_permutations(n_perms: int = N_PERMUTATIONS, seed: int = PERMUTATION_SEED) -> torch.Tensor:
+    """(n_perms, 8) int64: the greedy max-min-Hamming permutation set (cached)."""
+    return torch.from_numpy(_jigsaw_permutations(N_PATCHES, n_perms, seed).copy())
+
+
+@STRATEGIES.register("jigsaw")
+class Jigsaw(PermutationStrategy):
+    name = "jigsaw"
+    n_classes = N_PERMUTATIONS
+    pool = 2
+
+    def check_model(self, model, resolution):
+        super().check_model(model, resolution)
+        if self.window % 2 or resolution % 2:
+            raise ConfigError(f"strategy 'jigsaw' halves the window and both space axes; window="
+                              f"{self.window} and N={resolution} must both be even")
+
+    def permutations(self):
+        return jigsaw_permutations()
+
+    def to_blocks(self, x):
+        b, w, n, m = x.shape
+        p = x.reshape(b, 2, w // 2, 2, n // 2, 2, m // 2).permute(0, 1, 3, 5, 2, 4, 6)
+        return p.reshape(b, N_PATCHES, w // 2, n // 2, m // 2)
+
+    def from_blocks(self, blocks, like):
+        b, w, n, m = like.shape
+        p = blocks.reshape(b, 2, 2, 2, w // 2, n // 2, m // 2).permute(0, 1, 4, 2, 5, 3, 6)
+        return p.reshape(b, w, n, m)

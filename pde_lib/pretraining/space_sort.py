@@ -1,0 +1,34 @@
+"""``space_sort``: the domain is cut into 4 quadrants, permuted identically in every frame; the
+head classifies which of the 24 permutations (the identity included). Quadrant q = 2 qx + qy, with
+qx the half of the x axis (axis -2)."""
+
+from __future__ import annotations
+
+from pde_lib.errors import ConfigError
+from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.permutation import PermutationStrategy, all_permutations
+
+
+@STRATEGIES.register("space_sort")
+class SpaceSort(PermutationStrategy):
+    name = "space_sort"
+    n_classes = 24
+    pool = 2  # the classifier keeps which quadrant a feature came from
+
+    def check_model(self, model, resolution):
+        super().check_model(model, resolution)
+        if resolution % 2:
+            raise ConfigError(f"strategy 'space_sort' needs an even grid size, got N={resolution}")
+
+    def permutations(self):
+        return all_permutations(4)
+
+    def to_blocks(self, x):
+        b, w, n, m = x.shape
+        q = x.reshape(b, w, 2, n // 2, 2, m // 2).permute(0, 2, 4, 1, 3, 5)  # (B, qx, qy, W, h, h)
+        return q.reshape(b, 4, w, n // 2, m // 2)
+
+    def from_blocks(self, blocks, like):
+        b, w, n, m = like.shape
+        q = blocks.reshape(b, 2, 2, w, n // 2, m // 2).permute(0, 3, 1, 4, 2, 5)
+        return q.reshape(b, w, n, m)
