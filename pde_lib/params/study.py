@@ -1,0 +1,265 @@
+"""The study parameter file: sections ``data``, ``pretrain``, ``finetune``, ``grid``, ``optim``.
+
+``load_params(path) -> StudyParams`` reads YAML (following ``extends:`` chains, deep-merging
+mappings; lists replace), validates every key and returns nested attribute dicts. Machine
+settings (device, folders, Dask) live in a separate profile: ``pde_lib.params.machine``."""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pde_lib.errors import ConfigError
+from pde_lib.params.schema import (REQUIRED, Anything, Bool, Float, FractionSpec, Int, List, Mapping, Name,
+                                   Optional, SchemaError, Section, Str,
+                                   did_you_mean, join)
+
+TASKS = ("fixed_future", "next_step")
+DISTRIBUTIONS = ("id", "ood")
+SPLITS = ("train", "valid", "test")
+#: the PDEs of the pretraining mixture and of the ID/OOD fine-tuning files
+BASE_PDES = ("heat", "advection", "burgers")
+
+PDE = Name("pde_lib.pdes", "PDES", "PDE")
+MODEL = Name("pde_lib.models", "MODELS", "model")
+STRATEGY = Name("pde_lib.pretraining", "STRATEGIES", "strategy", fallback=(
+    "none", "transfer", "picl", "binary", "time_sort", "space_sort", "jigsaw", "derivative",
+    "coefficient", "masked"))
+AUGMENTATION = Name("pde_lib.augmentations", "AUGMENTATIONS", "augmentation",
+                    fallback=("noise", "shift", "scale", "galilean"))
+
+
+class AttrDict(dict):
+    """A dict whose keys are also attributes (``params.grid.seeds``)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def _wrap(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return AttrDict({k: _wrap(v) for k, v in obj.items()})
+    if isinstance(obj, list):
+        return [_wrap(v) for v in obj]
+    return obj
+
+
+def _split_sizes(default: int) -> Section:
+    return Section({s: (Int(min=1), default) for s in SPLITS})
+
+
+def _solver_overrides() -> Mapping:
+    return Mapping(PDE, Section({
+        "refine": (Optional(Int(min=1)), None),
+        "cfl": (Optional(Float(min=0, max=1, exclusive_min=True)), None),
+        "dtype": (Optional(Str(("float32", "float64"))), None),
+    }))
+
+
+def _check_data(d: dict, path: str) -> None:
+    if d["navier_stokes"]["enabled"] and not d["navier_stokes"]["distributions"]:
+        raise SchemaError(join(path, "navier_stokes.distributions"), "expected at least one distribution")
+
+
+DATA = Section({
+    "seed": (Int(min=0), 0),
+    "resolution": (Int(min=8), 32),
+    "chunk_size": (Int(min=1), 64),
+    "pretrain_samples": (Int(min=1), 3072),
+    "samples": (_split_sizes(256), lambda: {"train": 1024, "valid": 256, "test": 256}),
+    "distributions": (List(Str(DISTRIBUTIONS), min_len=1, unique=True), lambda: ["id", "ood"]),
+    "solver": (_solver_overrides(), dict),
+    "navier_stokes": (Section({
+        "enabled": (Bool(), True),
+        "resolution": (Int(min=8), 64),
+        "samples": (_split_sizes(256), lambda: {"train": 1024, "valid": 256, "test": 256}),
+        "distributions": (List(Str(DISTRIBUTIONS), unique=True), lambda: ["id"]),
+        "refine": (Optional(Int(min=1)), None),
+    }), dict),
+}, post=_check_data)
+
+PRETRAIN = Section({
+    "epochs": (Int(min=1), 200),
+    "batch_size": (Int(min=1), 32),
+    "fractions": (List(FractionSpec(), min_len=1, unique=True), lambda: [1]),
+    "head_input": (Str(("features", "output")), "features"),
+    "task": (Str(TASKS), "fixed_future"),
+    "augment": (Bool(), False),
+})
+
+FINETUNE = Section({
+    "epochs": (Int(min=1), 200),
+    "batch_size": (Int(min=1), 32),
+    "tasks": (List(Str(TASKS), min_len=1, unique=True), lambda: ["fixed_future"]),
+    "samples": (List(Int(min=1), min_len=1, unique=True), lambda: [100, 250, 500, 1000]),
+    "pdes": (List(PDE, unique=True), lambda: list(BASE_PDES)),
+    "distributions": (List(Str(DISTRIBUTIONS), unique=True), lambda: ["id", "ood"]),
+    "navier_stokes": (Bool(), True),
+    "condition_on_coeffs": (Bool(), False),
+    "window": (Int(min=1), 8),
+    "target_frame": (Int(min=1), 31),
+    "augmentation_ratio": (Float(min=0, max=1), 0.5),
+    "resume": (Bool(), True),   # continue a half-done fine-tune from its checkpoint (exact)
+})
+
+
+def _check_models(models: dict, path: str) -> None:
+    for label, kw in models.items():
+        backbone = kw.get("model", label)
+        MODEL.check(backbone, join(join(path, label), "model") if "model" in kw else join(path, label))
+        if not label.replace("_", "").replace("-", "").isalnum():
+            raise SchemaError(join(path, label), f"model label {label!r} must use only letters, digits, '_' and '-'")
+        from pde_lib.models import model_kwargs
+        valid = [k for k in model_kwargs(backbone) if k not in ("in_frames", "condition_on_coeffs")]
+        for key in kw:
+            if key != "model" and key not in valid:
+                raise SchemaError(join(join(path, label), key),
+                                  f"unknown {backbone} argument {key!r}{did_you_mean(key, valid)}; "
+                                  f"valid arguments: {', '.join(['model'] + valid)}")
+
+
+class _Models(Mapping):
+    def check(self, value, path):
+        out = super().check(value, path)
+        _check_models(out, path)
+        return out
+
+
+GRID = Section({
+    "models": (_Models(Str(), Mapping(Str(), Anything()),
+                       min_len=1), REQUIRED),
+    "strategies": (List(STRATEGY, min_len=1, unique=True), REQUIRED),
+    "augmentations": (List(List(AUGMENTATION, unique=True), min_len=1, unique=True), lambda: [[]]),
+    "seeds": (List(Int(min=0), min_len=1, unique=True), lambda: [0, 1, 2]),
+})
+
+OPTIM = Section({
+    "lr": (Float(min=0, exclusive_min=True), 1e-3),
+    "weight_decay": (Float(min=0), 1e-6),
+    "lr_min": (Float(min=0), 1e-5),
+})
+
+
+def _check_study(p: dict, path: str) -> None:
+    f, d = p["finetune"], p["data"]
+    if f["target_frame"] < f["window"]:
+        raise SchemaError("finetune.target_frame",
+                          f"target_frame={f['target_frame']} must be >= window={f['window']}")
+    if p["optim"]["lr_min"] > p["optim"]["lr"]:
+        raise SchemaError("optim.lr_min", f"lr_min={p['optim']['lr_min']} must not exceed lr={p['optim']['lr']}")
+    for i, pde in enumerate(f["pdes"]):
+        if pde not in BASE_PDES:
+            raise SchemaError(f"finetune.pdes[{i}]", f"{pde!r} is not one of the ID/OOD fine-tuning PDEs "
+                                                     f"{', '.join(BASE_PDES)}; Navier-Stokes is switched on "
+                                                     "with finetune.navier_stokes")
+    for i, dist in enumerate(f["distributions"]):
+        if dist not in d["distributions"]:
+            raise SchemaError(f"finetune.distributions[{i}]",
+                              f"distribution {dist!r} has no data: add it to data.distributions {d['distributions']}")
+    most = max(f["samples"])
+    if most > d["samples"]["train"]:
+        raise SchemaError("finetune.samples", f"largest sample count {most} exceeds data.samples.train="
+                                              f"{d['samples']['train']} (samples per PDE in a train file)")
+    if f["navier_stokes"]:
+        if not d["navier_stokes"]["enabled"]:
+            raise SchemaError("finetune.navier_stokes", "needs data.navier_stokes.enabled: true")
+        if most > d["navier_stokes"]["samples"]["train"]:
+            raise SchemaError("finetune.samples", f"largest sample count {most} exceeds "
+                                                  f"data.navier_stokes.samples.train={d['navier_stokes']['samples']['train']}")
+    if not f["pdes"] and not f["navier_stokes"]:
+        raise SchemaError("finetune.pdes", "no fine-tunes: give at least one PDE or navier_stokes: true")
+
+
+STUDY = Section({
+    "name": (Str(), "study"),
+    "description": (Str(), ""),
+    "data": (DATA, dict),
+    "pretrain": (PRETRAIN, dict),
+    "finetune": (FINETUNE, dict),
+    "grid": (GRID, REQUIRED),
+    "optim": (OPTIM, dict),
+}, post=_check_study)
+
+
+class StudyParams(AttrDict):
+    """Validated study parameters; ``source`` is the file they came from."""
+
+    source: str = ""
+
+    def pretrain_samples(self, fraction: Fraction) -> int:
+        """Pretraining trajectories per PDE for a scaling fraction (at least 1)."""
+        return max(1, round(self.data.pretrain_samples * Fraction(fraction)))
+
+    def to_plain(self) -> dict:
+        """A YAML/JSON-safe dict (fractions become "a/b" strings)."""
+        return _plain(self)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Fraction):
+        return str(obj) if obj.denominator != 1 else int(obj)
+    return obj
+
+
+def read_yaml(path: str | Path, _seen: tuple = ()) -> dict:
+    """Read a YAML mapping, following ``extends:`` (a path relative to the file)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"parameter file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    base = raw.pop("extends", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: extends: expected a file path, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in _seen:
+        raise ConfigError(f"{path}: extends: cycle through {base_path}")
+    return deep_merge(read_yaml(base_path, _seen + (path.resolve(),)), raw)
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``: mappings merge key by key, anything else replaces.
+    A key in ``grid.models`` given as null removes that model."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    if isinstance(out.get("grid"), dict) and isinstance(out["grid"].get("models"), dict):
+        out["grid"]["models"] = {k: v for k, v in out["grid"]["models"].items() if v is not None}
+    return out
+
+
+def validate_params(raw: dict, source: str = "<dict>") -> StudyParams:
+    """Validate a raw dict; ConfigError messages start with ``source`` and the key's YAML path."""
+    try:
+        checked = STUDY.check(raw, "")
+    except SchemaError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    params = StudyParams(_wrap(checked))
+    params.source = source
+    return params
+
+
+def load_params(path: str | Path) -> StudyParams:
+    """Load and validate a study parameter file (see module docstring)."""
+    return validate_params(read_yaml(path), source=str(path))

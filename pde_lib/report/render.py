@@ -1,0 +1,51 @@
+"""Rendering a sweep's reports: ``results.csv`` from the metrics on disk, then each report
+notebook executed with papermill into ``<sweep>/reports/<name>.ipynb`` and rendered to
+``<name>.html`` without code (what a reader sees)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pde_lib.report.aggregate import collect_results, write_results
+
+REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift")
+
+
+def refresh_results(sweep_dir: str | Path) -> Path:
+    """(Re)write ``sweep_dir/results.csv`` from every finished fine-tune on disk."""
+    sweep_dir = Path(sweep_dir)
+    return write_results(collect_results(sweep_dir), sweep_dir / "results.csv")
+
+
+def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:
+    """Execute report notebook ``name`` on ``sweep_dir`` and write its .ipynb and .html; returns
+    the HTML path. Module-level so Dask workers can run it."""
+    from pde_lib.sweep.notebooks import execute, materialise, to_html
+
+    sweep_dir = Path(sweep_dir).resolve()
+    reports = sweep_dir / "reports"
+    template = materialise(name, reports / ".templates" / f"{name}.ipynb")
+    executed = execute(template, reports / f"{name}.ipynb", {"sweep_dir": str(sweep_dir)}, cwd=reports,
+                       timeout=timeout)
+    return str(to_html(executed, reports / f"{name}.html"))
+
+
+def render_reports(sweep_dir: str | Path, names=REPORTS, client=None) -> dict[str, str]:
+    """Render every report (in parallel on a Dask ``client`` if given). Returns name -> HTML path,
+    or name -> "error: ..." for a report that failed (the others still render)."""
+    out: dict[str, str] = {}
+    if client is not None:
+        futures = {n: client.submit(render_report, n, str(sweep_dir), pure=False, key=f"report-{n}")
+                   for n in names}
+        for n, f in futures.items():
+            try:
+                out[n] = f.result()
+            except Exception as exc:  # noqa: BLE001 - report and go on
+                out[n] = f"error: {type(exc).__name__}: {exc}"
+        return out
+    for n in names:
+        try:
+            out[n] = render_report(n, sweep_dir)
+        except Exception as exc:  # noqa: BLE001
+            out[n] = f"error: {type(exc).__name__}: {exc}"
+    return out

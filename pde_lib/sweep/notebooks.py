@@ -1,0 +1,87 @@
+"""Running the project's notebooks headless: jupytext source -> .ipynb -> papermill -> HTML.
+
+Kernel choice: papermill runs every notebook in a kernel named ``pde-lib`` whose command is
+*this* interpreter (``sys.executable``), so cells run in the same environment as the sweep on any
+machine. ``ensure_kernel()`` registers it on first use (in the environment's prefix, falling back
+to the user's Jupyter folder) and re-registers it if it points at another Python."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pde_lib.errors import ConfigError
+
+KERNEL_NAME = "pde-lib"
+NOTEBOOK_DIR = Path(os.environ.get("PDE_LIB_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> str:
+    """Make sure a kernelspec ``name`` running ``sys.executable`` exists; return its name."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+        if spec.argv and os.path.realpath(spec.argv[0]) == os.path.realpath(sys.executable):
+            return name
+    except NoSuchKernel:
+        pass
+    from ipykernel import kernelspec
+
+    try:
+        kernelspec.install(kernel_name=name, display_name="Python (pde_lib)", prefix=sys.prefix)
+    except OSError:
+        kernelspec.install(kernel_name=name, display_name="Python (pde_lib)", user=True)
+    return name
+
+
+def source_path(name: str) -> Path:
+    """``notebooks/<name>.py`` (the committed jupytext source)."""
+    path = NOTEBOOK_DIR / f"{name}.py"
+    if not path.is_file():
+        raise ConfigError(f"notebook source {path} does not exist (set PDE_LIB_NOTEBOOKS to the notebooks folder)")
+    return path
+
+
+def materialise(name: str, dest: str | Path) -> Path:
+    """Convert ``notebooks/<name>.py`` into an output-free ``dest`` .ipynb for papermill."""
+    import jupytext
+    import nbformat
+
+    from pde_lib.utils.atomic import atomic_path
+
+    nb = jupytext.read(source_path(name))
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (pde_lib)", "language": "python"}
+    nb.metadata.pop("jupytext", None)
+    dest = Path(dest)
+    with atomic_path(dest) as tmp:
+        nbformat.write(nb, str(tmp))
+    return dest
+
+
+def execute(template: str | Path, output: str | Path, parameters: dict, cwd: str | Path | None = None,
+            timeout: int | None = None) -> Path:
+    """Run ``template`` with papermill into ``output`` (parameters injected after the cell
+    tagged ``parameters``). Raises papermill's ``PapermillExecutionError`` on a failing cell."""
+    import papermill as pm
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(template), str(output), parameters=parameters, kernel_name=ensure_kernel(),
+                        cwd=str(cwd or output.parent), progress_bar=False, log_output=False,
+                        execution_timeout=timeout)
+    return output
+
+
+def to_html(notebook: str | Path, html: str | Path) -> Path:
+    """Render an executed notebook to HTML without code cells (reader-facing)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from pde_lib.utils.atomic import write_text
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    write_text(html, body)
+    return Path(html)
