@@ -13,6 +13,8 @@ from pde_lib.pretraining import (  # noqa: E402,F401  (registration)
 )
 from pde_lib.pretraining.base import Strategy  # noqa: E402
 from pde_lib.pretraining.config import PretrainConfig  # noqa: E402
-from pde_lib.pretraining.loop import build_strategy, run_pretraining  # noqa: E402
+from pde_lib.pretraining.loop import (PretrainRun, build_strategy, prepare_pretraining,  # noqa: E402
+                                    run_pretraining)
 
-__all__ = ["STRATEGIES", "Strategy", "PretrainConfig", "build_strategy", "run_pretraining"]
+__all__ = ["STRATEGIES", "Strategy", "PretrainConfig", "PretrainRun", "build_strategy", "prepare_pretraining",
+           "run_pretraining"]

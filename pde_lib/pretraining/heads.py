@@ -15,22 +15,26 @@ def _conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
 class ClassifierHead(nn.Module):
     """(B, C, N, N) -> (B, n_out) logits (or regression outputs).
 
-    1x1 conv C -> hidden, GELU, periodic 3x3 stride-2 conv, GELU, adaptive average pooling to
-    ``pool`` x ``pool`` (1 = global pooling; 2 keeps which quadrant a feature came from), then an MLP
-    hidden * pool^2 -> hidden -> n_out."""
+    1x1 conv C -> hidden, GELU, periodic 3x3 stride-2 conv, GELU, then adaptive average pooling of
+    the map a and of a^2 to ``pool`` x ``pool`` bins (1 = global pooling; 2 keeps which quadrant a
+    feature came from), then an MLP 2 hidden pool^2 -> hidden -> n_out. Pooling second moments as
+    well as means gives the classifier signed correlations of the features (e.g. of u_t with u_x,
+    which tells the direction of time) that plain average pooling of zero-mean fields would lose."""
 
     def __init__(self, in_channels: int, n_out: int, hidden: int = 32, pool: int = 1):
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, hidden, 1), nn.GELU(),
             _conv3x3(hidden, hidden, stride=2), nn.GELU(),
-            nn.AdaptiveAvgPool2d(pool), nn.Flatten(),
         )
-        self.classify = nn.Sequential(nn.Linear(hidden * pool * pool, hidden), nn.GELU(),
+        self.pool = nn.AdaptiveAvgPool2d(pool)
+        self.classify = nn.Sequential(nn.Linear(2 * hidden * pool * pool, hidden), nn.GELU(),
                                       nn.Linear(hidden, n_out))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.features(h))
+        a = self.features(h)
+        pooled = torch.cat([self.pool(a), self.pool(a * a)], dim=1).flatten(1)
+        return self.classify(pooled)
 
 
 class DenseHead(nn.Module):

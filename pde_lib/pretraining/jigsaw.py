@@ -3,9 +3,15 @@ times four quadrants; patch p = 4 t + 2 qx + qy), permuted by one of 64 maximall
 permutations of the 8 patches; the head classifies which.
 
 The 64 permutations are chosen greedily (Noroozi and Favaro 2016): starting from a random
-non-identity permutation, repeatedly add the permutation whose minimum Hamming distance to those
-already chosen is largest (ties broken by a seeded generator). The identity is never chosen. The
-set is deterministic (fixed seed) and computed once per process."""
+admissible permutation, repeatedly add the one whose minimum Hamming distance to those already
+chosen is largest (ties broken by a seeded generator). The set is deterministic (fixed seed) and
+computed once per process.
+
+The domain is periodic and the data are translation invariant, so a half-domain shift of both
+space axes is a permutation of the quadrants (patch p -> p XOR s, s in 0..3) that leaves a window
+equally likely: permutations P and P XOR s can never be told apart. Distances are therefore
+measured to the whole translation orbit {P XOR s} of each chosen permutation, and the orbit of the
+identity (no permutation, or a pure translation) is never chosen. Every class is identifiable."""
 
 from __future__ import annotations
 
@@ -21,21 +27,27 @@ from pde_lib.pretraining.permutation import PermutationStrategy, all_permutation
 N_PATCHES = 8
 N_PERMUTATIONS = 64
 PERMUTATION_SEED = 2406_08473
+#: patch index p = 4 t + 2 qx + qy; shifting space by half the domain maps p -> p XOR s
+TRANSLATIONS = (0, 1, 2, 3)
 
 
 @functools.lru_cache(maxsize=None)
 def _jigsaw_permutations(n_patches: int, n_perms: int, seed: int) -> np.ndarray:
     candidates = all_permutations(n_patches).numpy()  # row 0 is the identity
     rng = np.random.default_rng(seed)
-    chosen = [int(rng.integers(1, len(candidates)))]
-    min_dist = (candidates != candidates[chosen[0]]).sum(axis=1)
-    min_dist[0] = -1  # never the identity
-    for _ in range(n_perms - 1):
+    chosen: list[int] = []
+
+    def orbit_distance(perm: np.ndarray) -> np.ndarray:
+        """Hamming distance of every candidate to the nearest translate perm XOR s."""
+        return np.stack([(candidates != (perm ^ s)).sum(axis=1) for s in TRANSLATIONS]).min(axis=0)
+
+    excluded = orbit_distance(candidates[0]) == 0  # the identity and the pure translations
+    min_dist = np.where(excluded, -1, n_patches + 1)
+    for _ in range(n_perms):
         best = np.flatnonzero(min_dist == min_dist.max())
         pick = int(best[rng.integers(len(best))])
         chosen.append(pick)
-        min_dist = np.minimum(min_dist, (candidates != candidates[pick]).sum(axis=1))
-        min_dist[0] = -1
+        min_dist = np.where(excluded, -1, np.minimum(min_dist, orbit_distance(candidates[pick])))
     out = candidates[chosen]
     out.setflags(write=False)
     return out

@@ -108,124 +108,163 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
     return {k: float(v) / max(count, 1) for k, v in sums.items()}
 
 
+class PretrainRun:
+    """A prepared pretraining run: strategy, backbone, head, data, optimiser and random streams.
+    ``run_pretraining`` is ``prepare_pretraining`` + ``train_epoch`` per epoch + ``finish``."""
+
+    def __init__(self, config: PretrainConfig):
+        from pde_lib.data import load_dataset
+        from pde_lib.models import MODELS, build_model
+        from pde_lib.training.data import derived_seed, resolve_device
+        from pde_lib.training.optim import make_optimizer, make_scheduler
+
+        self.t_start = time.perf_counter()
+        self.config = config
+        self.strategy = strategy = build_strategy(config)
+        MODELS.get(config.model)
+        if config.data is None:
+            raise ConfigError("data (the pretraining HDF5 file) is required")
+        self.device = device = resolve_device(config.device)
+        ds = load_dataset(config.data, group=config.group, n=config.samples, device=device)
+        if len(ds) < 2:
+            raise DataError(f"pretraining file {config.data} holds {len(ds)} sample(s); need at least 2")
+        strategy.check_data(ds)
+        self.data = ds
+
+        torch.manual_seed(config.seed)  # the same initialisation as a from-scratch training run
+        self.model = build_model(config.model, in_frames=config.window, coeff_dim=5,
+                                 condition_on_coeffs=config.condition_on_coeffs, **config.model_kwargs)
+        strategy.check_model(self.model, ds.u.shape[-1])
+        self.train, self.holdout = split_holdout(ds, config.holdout if strategy.trains else 0.0, config.seed)
+        self.n_train_original = len(self.train)
+        if config.augmentation and strategy.trains:
+            self.train = _augment(self.train, config)
+        strategy.setup(self.train)
+        torch.manual_seed(derived_seed(config.seed, "pretrain-head"))
+        self.head = strategy.build_head(self.model, config.head_input)
+        self.model.to(device)
+        self.head.to(device)
+
+        self.epochs = config.epochs if strategy.trains else 0
+        self.slices = _batch_slices(len(self.train), config.batch_size)
+        self.optimizer = self.scheduler = None
+        if self.epochs:
+            params = list(self.model.parameters()) + list(self.head.parameters())
+            self.optimizer = make_optimizer(params, config.lr, config.weight_decay)
+            self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min)
+        self.order_gen = torch.Generator().manual_seed(derived_seed(config.seed, "data"))
+        self.pretext_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "pretext"))
+        self.noise_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))
+        self.hold_seed = derived_seed(config.seed, "pretext-holdout")
+        self.history: dict[str, Any] = {"pretext_loss": [], "holdout_loss": [], "lr": []}
+        if strategy.classification:
+            self.history.update(pretext_accuracy=[], holdout_accuracy=[])
+        self.extra_stats: dict[str, list] = {}
+
+    def evaluate(self, ds=None, seed: int | None = None, progress: float = 0.0) -> dict:
+        """Pretext loss/stats of the current backbone + head on fixed pretext batches of ``ds``
+        (default: the held-out samples)."""
+        ds = self.holdout if ds is None else ds
+        if ds is None or len(ds) < 2:
+            return {}
+        return evaluate_pretext(self.strategy, self.model, self.head, ds, self.config.batch_size,
+                                self.hold_seed if seed is None else seed, progress)
+
+    def train_epoch(self, epoch: int) -> dict:
+        """One epoch of AdamW steps on the training samples (a seeded order); appends to
+        ``history`` and returns the epoch's training means and held-out scores."""
+        strategy, model, head = self.strategy, self.model, self.head
+        progress = epoch / self.epochs
+        model.train()
+        head.train()
+        perm = torch.randperm(len(self.train), generator=self.order_gen).to(self.device)
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        for sl in self.slices:
+            idx = perm[sl]
+            batch = _step_inputs(strategy, self.train, idx, self.pretext_gen, self.noise_gen, progress)
+            loss, stats = strategy.loss(model, head, batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.scheduler.step()
+            b = sl.stop - sl.start
+            for k, v in {"loss": loss, **stats}.items():
+                sums[k] = sums.get(k, 0.0) + v.detach() * b
+            count += b
+        train = {k: float(v) / count for k, v in sums.items()}  # one host sync per epoch
+        hold = self.evaluate(progress=progress)
+        h = self.history
+        h["pretext_loss"].append(train["loss"])
+        h["holdout_loss"].append(hold.get("loss"))
+        h["lr"].append(self.optimizer.param_groups[0]["lr"])
+        if strategy.classification:
+            h["pretext_accuracy"].append(train["accuracy"])
+            h["holdout_accuracy"].append(hold.get("accuracy"))
+        for k, v in train.items():
+            if k not in ("loss", "accuracy"):
+                self.extra_stats.setdefault(k, []).append(v)
+        return {"train": train, "holdout": hold}
+
+    def finish(self) -> dict:
+        """The metrics dict; writes OUT/backbone.pt (backbone only) and OUT/pretrain_metrics.json."""
+        from pde_lib.training.checkpoint import save_backbone
+
+        config, ds, model = self.config, self.data, self.model
+        metrics: dict[str, Any] = {
+            "strategy": config.strategy, "model": config.model, "model_config": dict(model.config),
+            "head_input": config.head_input, "classification": self.strategy.classification,
+            "chance_accuracy": self.strategy.chance, **self.history, "pretext_stats": self.extra_stats,
+            "epochs": len(self.history["pretext_loss"]), "steps": len(self.history["pretext_loss"]) * len(self.slices),
+            "n_params_backbone": sum(p.numel() for p in model.parameters()),
+            "n_params_head": sum(p.numel() for p in self.head.parameters()),
+            "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
+            "data": str(config.data), "group": ds.group, "data_sha256": ds.sha256,
+            "n_samples": len(ds), "n_train": self.n_train_original, "n_train_augmented": len(self.train),
+            "n_holdout": 0 if self.holdout is None else len(self.holdout),
+            "environment": environment(),
+        }
+        metrics["wall_time_s"] = time.perf_counter() - self.t_start
+        if config.out is not None:
+            out = Path(config.out)
+            save_backbone(out / BACKBONE_NAME, model, extra={
+                "pretrain_strategy": config.strategy, "pretrain_epochs": metrics["epochs"],
+                "data_sha256": ds.sha256, "seed": config.seed})
+            metrics["backbone"] = str(out / BACKBONE_NAME)
+            write_json(out / METRICS_NAME, metrics)
+        return metrics
+
+
+def prepare_pretraining(config: PretrainConfig | dict) -> PretrainRun:
+    """Validate ``config``, load and check the data, build backbone, head and optimiser."""
+    if isinstance(config, dict):
+        config = PretrainConfig.from_dict(config)
+    config.validate()
+    return PretrainRun(config)
+
+
 def run_pretraining(config: PretrainConfig | dict) -> dict:
     """Pretrain ``config.model`` with ``config.strategy``; return the metrics dict (also written
     to ``out/pretrain_metrics.json``, with the backbone in ``out/backbone.pt``, when ``out`` is set).
 
     Metrics: ``pretext_loss`` per epoch (mean over training batches); for classification
     strategies ``pretext_accuracy`` per epoch on training batches and ``holdout_accuracy`` on the
-    held-out pretext batches, and ``chance_accuracy``; ``holdout_loss`` per epoch; ``lr`` at the end
-    of each epoch; ``n_params_backbone`` / ``n_params_head``; ``params`` (the config), ``seed``,
-    ``git_commit``, ``data_sha256``; ``wall_time_s``."""
-    t_start = time.perf_counter()
-    if isinstance(config, dict):
-        config = PretrainConfig.from_dict(config)
-    config.validate()
-    from pde_lib.data import load_dataset
-    from pde_lib.models import MODELS, build_model
-    from pde_lib.training.checkpoint import save_backbone
-    from pde_lib.training.data import derived_seed, resolve_device
-    from pde_lib.training.optim import make_optimizer, make_scheduler
-
-    strategy = build_strategy(config)
-    MODELS.get(config.model)
-    if config.data is None:
-        raise ConfigError("data (the pretraining HDF5 file) is required")
-    device = resolve_device(config.device)
-    ds = load_dataset(config.data, group=config.group, n=config.samples, device=device)
-    if len(ds) < 2:
-        raise DataError(f"pretraining file {config.data} holds {len(ds)} sample(s); need at least 2")
-    strategy.check_data(ds)
-
-    torch.manual_seed(config.seed)  # the same initialisation as a from-scratch training run
-    model = build_model(config.model, in_frames=config.window, coeff_dim=5,
-                        condition_on_coeffs=config.condition_on_coeffs, **config.model_kwargs)
-    strategy.check_model(model, ds.u.shape[-1])
-    train_ds, hold_ds = split_holdout(ds, config.holdout if strategy.trains else 0.0, config.seed)
-    n_train_original = len(train_ds)
-    if config.augmentation and strategy.trains:
-        train_ds = _augment(train_ds, config)
-    strategy.setup(train_ds)
-    torch.manual_seed(derived_seed(config.seed, "pretrain-head"))
-    head = strategy.build_head(model, config.head_input)
-    model.to(device)
-    head.to(device)
-
-    history: dict[str, Any] = {"pretext_loss": [], "holdout_loss": [], "lr": []}
-    if strategy.classification:
-        history.update(pretext_accuracy=[], holdout_accuracy=[])
-    extra_stats: dict[str, list] = {}
-    slices = _batch_slices(len(train_ds), config.batch_size)
-    epochs = config.epochs if strategy.trains else 0
-    if epochs:
-        params = list(model.parameters()) + list(head.parameters())
-        optimizer = make_optimizer(params, config.lr, config.weight_decay)
-        scheduler = make_scheduler(optimizer, epochs * len(slices), config.lr_min)
-    order_gen = torch.Generator().manual_seed(derived_seed(config.seed, "data"))
-    pretext_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "pretext"))
-    noise_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))
-    hold_seed = derived_seed(config.seed, "pretext-holdout")
-
-    bar = tqdm(range(epochs), desc=f"pretrain {config.model}/{config.strategy}", unit="epoch",
-               disable=not config.progress)
+    held-out pretext batches, and ``chance_accuracy``; ``holdout_loss`` per epoch (None where
+    fewer than 2 samples are held out); ``lr`` at the end of each epoch; ``pretext_stats`` (other
+    per-epoch statistics, e.g. PICL's margin); ``n_params_backbone`` / ``n_params_head``;
+    ``params`` (the config), ``seed``, ``git_commit``, ``data_sha256``; ``wall_time_s``."""
+    run = prepare_pretraining(config)
+    cfg = run.config
+    bar = tqdm(range(run.epochs), desc=f"pretrain {cfg.model}/{cfg.strategy}", unit="epoch",
+               disable=not cfg.progress)
     for epoch in bar:
-        progress = epoch / epochs
-        model.train()
-        head.train()
-        perm = torch.randperm(len(train_ds), generator=order_gen).to(device)
-        sums: dict[str, torch.Tensor] = {}
-        count = 0
-        for sl in slices:
-            idx = perm[sl]
-            batch = _step_inputs(strategy, train_ds, idx, pretext_gen, noise_gen, progress)
-            loss, stats = strategy.loss(model, head, batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            b = sl.stop - sl.start
-            for k, v in {"loss": loss, **stats}.items():
-                sums[k] = sums.get(k, 0.0) + v.detach() * b
-            count += b
-        train = {k: float(v) / count for k, v in sums.items()}  # one host sync per epoch
-        hold = (evaluate_pretext(strategy, model, head, hold_ds, config.batch_size, hold_seed, progress)
-                if hold_ds is not None and len(hold_ds) >= 2 else {})
-        history["pretext_loss"].append(train["loss"])
-        history["holdout_loss"].append(hold.get("loss"))
-        history["lr"].append(optimizer.param_groups[0]["lr"])
-        if strategy.classification:
-            history["pretext_accuracy"].append(train["accuracy"])
-            history["holdout_accuracy"].append(hold.get("accuracy"))
-        for k, v in train.items():
-            if k not in ("loss", "accuracy"):
-                extra_stats.setdefault(k, []).append(v)
+        scores = run.train_epoch(epoch)
+        train, hold = scores["train"], scores["holdout"]
         post = {"loss": f"{train['loss']:.4f}"}
-        if strategy.classification:
+        if run.strategy.classification:
             post["acc"] = f"{train['accuracy']:.3f}"
             if hold:
                 post["hold_acc"] = f"{hold['accuracy']:.3f}"
         bar.set_postfix(post)
     bar.close()
-
-    metrics: dict[str, Any] = {
-        "strategy": config.strategy, "model": config.model, "model_config": dict(model.config),
-        "head_input": config.head_input, "classification": strategy.classification,
-        "chance_accuracy": strategy.chance, **history, "pretext_stats": extra_stats,
-        "epochs": epochs, "steps": epochs * len(slices),
-        "n_params_backbone": sum(p.numel() for p in model.parameters()),
-        "n_params_head": sum(p.numel() for p in head.parameters()),
-        "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
-        "data": str(config.data), "group": ds.group, "data_sha256": ds.sha256,
-        "n_samples": len(ds), "n_train": n_train_original, "n_train_augmented": len(train_ds),
-        "n_holdout": 0 if hold_ds is None else len(hold_ds),
-        "environment": environment(),
-    }
-    metrics["wall_time_s"] = time.perf_counter() - t_start
-    if config.out is not None:
-        out = Path(config.out)
-        save_backbone(out / BACKBONE_NAME, model, extra={
-            "pretrain_strategy": config.strategy, "pretrain_epochs": epochs,
-            "data_sha256": ds.sha256, "seed": config.seed})
-        metrics["backbone"] = str(out / BACKBONE_NAME)
-        write_json(out / METRICS_NAME, metrics)
-    return metrics
+    return run.finish()

@@ -1,0 +1,98 @@
+"""``python -m pde_lib pretrain``: pretrain one backbone with one strategy; every
+``PretrainConfig`` field has a flag. Writes OUT/backbone.pt (backbone weights only) and
+OUT/pretrain_metrics.json. Fine-tune with ``python -m pde_lib train ... --init OUT/backbone.pt``."""
+
+from __future__ import annotations
+
+import json
+
+from pde_lib.errors import ConfigError
+from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
+from pde_lib.pretraining.config import TASKS, PretrainConfig
+
+_D = PretrainConfig.__dataclass_fields__
+
+
+def _default(name):
+    f = _D[name]
+    return f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+
+
+def add_arguments(p) -> None:
+    g = p.add_argument_group("strategy and model")
+    g.add_argument("--strategy", required=True,
+                   help="none, transfer, picl, binary, time_sort, space_sort, jigsaw, derivative, "
+                        "coefficient or masked")
+    g.add_argument("--model", required=True, help="backbone name (fno2d, deeponet2d, oformer2d, unet)")
+    g.add_argument("--model-kwargs", default=None, metavar="JSON",
+                   help='size arguments of the backbone as JSON, e.g. \'{"width": 32}\'')
+    g.add_argument("--condition-on-coeffs", action="store_true", help="give the PDE coefficients to the model")
+    g.add_argument("--head-input", default=_default("head_input"), choices=HEAD_INPUTS,
+                   help="what the pretext head reads: backbone features (default) or its 1-channel output")
+    g.add_argument("--task", default=_default("task"), choices=TASKS, help="downstream task of 'transfer'")
+    g.add_argument("--window", type=int, default=_default("window"), help="input frames (default 8)")
+    g.add_argument("--window-start", default=_default("window_start"), choices=WINDOW_STARTS,
+                   help="pretext window: frames 0..window-1 (first) or a random start per sample")
+    d = p.add_argument_group("data")
+    d.add_argument("--data", required=True, help="pretraining HDF5 file")
+    d.add_argument("--group", default=None, help="group of the file (default: its only group)")
+    d.add_argument("--samples", type=int, default=None, help="first N samples (default: all)")
+    d.add_argument("--holdout", type=float, default=_default("holdout"),
+                   help="fraction of samples held out to score the pretext task (default 0.05)")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--epochs", type=int, default=_default("epochs"))
+    o.add_argument("--batch-size", type=int, default=_default("batch_size"))
+    o.add_argument("--lr", type=float, default=_default("lr"))
+    o.add_argument("--weight-decay", type=float, default=_default("weight_decay"))
+    o.add_argument("--lr-min", type=float, default=_default("lr_min"))
+    o.add_argument("--seed", type=int, default=_default("seed"))
+    a = p.add_argument_group("augmentation")
+    a.add_argument("--augmentation", default="", metavar="NAME[,NAME]", help="augmentations to add (default none)")
+    a.add_argument("--augmentation-ratio", type=float, default=_default("augmentation_ratio"))
+    a.add_argument("--noise-level", type=float, default=None)
+    a.add_argument("--max-shift", type=float, default=None)
+    a.add_argument("--max-scale", type=float, default=None)
+    a.add_argument("--max-velocity", type=float, default=None)
+    a.add_argument("--strict-augmentation", action="store_true",
+                   help="fail (instead of skipping) when an augmentation is not a symmetry of a sample's PDE")
+    r = p.add_argument_group("run")
+    r.add_argument("--device", default=_default("device"))
+    r.add_argument("--out", required=True, help="output folder (backbone.pt, pretrain_metrics.json)")
+    r.add_argument("--no-progress", action="store_true")
+
+
+def config_from_args(args) -> PretrainConfig:
+    """The ``PretrainConfig`` an argparse namespace describes."""
+    model_kwargs = {}
+    if args.model_kwargs:
+        try:
+            model_kwargs = json.loads(args.model_kwargs)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--model-kwargs is not valid JSON ({exc}): {args.model_kwargs!r}") from exc
+        if not isinstance(model_kwargs, dict):
+            raise ConfigError(f"--model-kwargs must be a JSON object, got {args.model_kwargs!r}")
+    d = {k: getattr(args, k) for k in PretrainConfig.field_names() if hasattr(args, k)}
+    d.update(model_kwargs=model_kwargs, progress=not args.no_progress,
+             augmentation=[s.strip() for s in args.augmentation.split(",") if s.strip()])
+    return PretrainConfig.from_dict(d)
+
+
+def run(args) -> int:
+    from pde_lib.pretraining import run_pretraining
+
+    config = config_from_args(args)
+    m = run_pretraining(config)
+    line = (f"{m['strategy']} / {m['model']}: {m['n_train']} pretraining samples"
+            + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
+            + f", {m['n_holdout']} held out, {m['n_params_backbone']:,} backbone + {m['n_params_head']:,} head "
+            f"parameters, {m['epochs']} epochs in {m['wall_time_s']:.1f} s")
+    lines = [line]
+    if m["pretext_loss"]:
+        lines.append(f"  pretext loss {m['pretext_loss'][0]:.4g} -> {m['pretext_loss'][-1]:.4g}")
+    if m["classification"] and m["pretext_accuracy"]:
+        hold = m["holdout_accuracy"][-1]
+        lines.append(f"  pretext accuracy {m['pretext_accuracy'][-1]:.3f} (held out "
+                     f"{'-' if hold is None else f'{hold:.3f}'}; chance {m['chance_accuracy']:.3f})")
+    lines.append(f"  written to {config.out}/backbone.pt and pretrain_metrics.json")
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,399 @@
+"""Pretraining strategies: pretext batches and labels, physics updates, the loop, checkpoints,
+fine-tuning from a pretrained backbone, errors. Tiny sizes on 16 x 16 grids, CPU, one thread."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import h5py
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+from pde_lib.data import PDE_NAMES, Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.errors import ConfigError, DataError  # noqa: E402
+from pde_lib.pdes import get_pde  # noqa: E402
+from pde_lib.pdes.spectral import grid_coordinates  # noqa: E402
+from pde_lib.pretraining import STRATEGIES, PretrainConfig, prepare_pretraining, run_pretraining  # noqa: E402
+from pde_lib.pretraining.binary import difficulty, shuffle_permutation  # noqa: E402
+from pde_lib.pretraining.derivative import derivative_targets  # noqa: E402
+from pde_lib.pretraining.jigsaw import jigsaw_permutations  # noqa: E402
+from pde_lib.pretraining.masked import MASK_RATIO, expand_mask, masked_l1, tube_mask  # noqa: E402
+from pde_lib.pretraining.picl import pairwise_distance, physics_operator, physics_update, similarity  # noqa: E402
+
+N = 16
+SIZES = {
+    "fno2d": dict(width=8, modes=4, n_layers=2, projection_width=16),
+    "unet": dict(channels=[4, 8]),
+    "deeponet2d": dict(basis=8, branch_channels=4, branch_stages=2, pool=2, branch_hidden=16,
+                       trunk_width=16, trunk_layers=1, trunk_frequencies=2),
+    "oformer2d": dict(width=8, n_heads=2, n_layers=1, ffn_mult=1, query_frequencies=2),
+}
+TRAINABLE = [s for s in STRATEGIES.names() if s != "none"]
+
+
+def _generate(path, pdes, n, seed, split="pretrain"):
+    generate_dataset(GenerationParams(pdes=pdes, split=split, distribution="id", samples_per_pde=n,
+                                      resolution=N, seed=seed), path, progress=False)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pretrain_data")
+    mixed = ["heat", "advection", "burgers"]
+    return {
+        "small": _generate(d / "small.h5", mixed, 6, 0),
+        "heat_train": _generate(d / "heat_train.h5", ["heat"], 24, 2, "train"),
+        "heat_valid": _generate(d / "heat_valid.h5", ["heat"], 8, 3, "valid"),
+        "heat_test": _generate(d / "heat_test.h5", ["heat"], 8, 4, "test"),
+        "dir": d,
+    }
+
+
+def _cfg(files, strategy, model="fno2d", **kw):
+    base = dict(strategy=strategy, model=model, data=files["small"], epochs=4, batch_size=6, lr=3e-3,
+                lr_min=3e-3, seed=0, holdout=0.0, progress=False, model_kwargs=SIZES[model])
+    base.update(kw)
+    return base
+
+
+# ---------------------------------------------------------------------------- the loop, per strategy
+@pytest.mark.parametrize("model", list(SIZES))
+@pytest.mark.parametrize("strategy", TRAINABLE)
+def test_pretext_loss_falls(files, strategy, model):
+    """A few epochs of pretraining lower the pretext loss on fixed pretext batches of the data."""
+    run = prepare_pretraining(_cfg(files, strategy, model))
+    before = run.evaluate(run.train, seed=123)["loss"]
+    for epoch in range(run.epochs):
+        run.train_epoch(epoch)
+    after = run.evaluate(run.train, seed=123)["loss"]
+    assert math.isfinite(after) and after < before, (strategy, model, before, after)
+    assert len(run.history["pretext_loss"]) == run.epochs
+
+
+# ---------------------------------------------------------------------------- labels and batches
+def _window(b=3, w=8, n=N, seed=0):
+    return torch.randn(b, 32, n, n, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("name", ["time_sort", "space_sort", "jigsaw"])
+def test_inverse_permutation_restores_the_window(name):
+    s = STRATEGIES.get(name)()
+    u = _window(b=16)
+    grid = grid_coordinates(N)
+    (inputs, label) = s.make_batch(u, torch.zeros(16, 5), torch.zeros(16, dtype=torch.long), grid,
+                                   torch.Generator().manual_seed(1))
+    x = inputs["frames"]
+    assert label.shape == (16,) and int(label.min()) >= 0 and int(label.max()) < s.n_classes
+    perms = s.permutations()
+    moved = ~(perms[label] == torch.arange(perms.shape[1])).all(dim=1)
+    diff = (x - u[:, :8]).flatten(1).abs().amax(dim=1)
+    assert torch.equal(diff > 0, moved)  # exactly the non-identity labels change the window
+    restored = s.apply(x, perms[label].argsort(dim=1))
+    assert torch.equal(restored, u[:, :8])
+
+
+def test_time_sort_moves_chunks_of_two_frames():
+    s = STRATEGIES.get("time_sort")()
+    t = torch.arange(8.0)[None, :, None, None].expand(1, 8, 4, 4)
+    out = s.apply(t, torch.tensor([[2, 0, 3, 1]]))
+    assert out[0, :, 0, 0].tolist() == [4, 5, 0, 1, 6, 7, 2, 3]
+
+
+def test_space_sort_and_jigsaw_move_quadrants_and_patches():
+    n = 4
+    # quadrant id 2 qx + qy as a field, with x on axis -2
+    qx = (torch.arange(n) >= n // 2).long()[:, None].expand(n, n)
+    qy = (torch.arange(n) >= n // 2).long()[None, :].expand(n, n)
+    field = (2 * qx + qy).float()
+    x = field.expand(1, 8, n, n)
+    s = STRATEGIES.get("space_sort")()
+    out = s.apply(x, torch.tensor([[3, 2, 1, 0]]))
+    assert torch.equal(out[0, 5], (3 - field))  # every frame, quadrant k holds quadrant perm[k]
+    j = STRATEGIES.get("jigsaw")()
+    patch = 4 * (torch.arange(8) >= 4).float()[:, None, None] + field  # p = 4 t + 2 qx + qy
+    perm = jigsaw_permutations()[:1]
+    out = j.apply(patch[None], perm)
+    ids = torch.stack([out[0, 0, 0, 0], out[0, 0, 0, -1], out[0, 0, -1, 0], out[0, 0, -1, -1],
+                       out[0, 4, 0, 0], out[0, 4, 0, -1], out[0, 4, -1, 0], out[0, 4, -1, -1]])
+    assert ids.long().tolist() == perm[0].tolist()
+
+
+def test_jigsaw_permutations_distinct_no_identity_and_cached():
+    p = jigsaw_permutations()
+    assert p.shape == (64, 8)
+    assert all(sorted(row) == list(range(8)) for row in p.tolist())
+    assert len({tuple(r) for r in p.tolist()}) == 64
+    # no identity, and no pure half-domain translation (indistinguishable from it) either
+    for s in range(4):
+        assert not (p == (torch.arange(8) ^ s)).all(dim=1).any()
+    # distinct even up to translations (p XOR s), and far apart
+    d = torch.stack([(p[:, None] != (p[None] ^ s)).sum(-1) for s in range(4)]).amin(0)
+    d.fill_diagonal_(99)
+    assert int(d.min()) >= 4
+    assert torch.equal(p, jigsaw_permutations())
+    assert torch.equal(p, STRATEGIES.get("jigsaw")().permutations())
+
+
+def test_binary_difficulty_and_shuffles():
+    assert difficulty(0.0, 8) == 8 and difficulty(1.0, 8) == 2
+    assert [difficulty(p / 10, 8) for p in range(11)] == sorted([difficulty(p / 10, 8) for p in range(11)], reverse=True)
+    g = torch.Generator().manual_seed(0)
+    for k in (2, 5, 8):
+        perm = shuffle_permutation(64, 8, k, g, "cpu")
+        assert torch.equal(perm.sort(dim=1).values, torch.arange(8).expand(64, 8))
+        moved = perm != torch.arange(8)
+        assert torch.equal(moved.sum(dim=1), torch.full((64,), k))  # exactly k frames move
+        pos = torch.nonzero(moved)[:, 1].reshape(64, k)
+        assert torch.equal(pos.amax(1) - pos.amin(1), torch.full((64,), k - 1))  # a run of k frames
+    s = STRATEGIES.get("binary")()
+    u = _window(b=200)
+    inputs, label = s.make_batch(u, torch.zeros(200, 5), torch.zeros(200, dtype=torch.long), grid_coordinates(N), g, 0.5)
+    changed = (inputs["frames"] - u[:, :8]).flatten(1).abs().amax(1) > 0
+    assert torch.equal(changed, label.bool()) and 0.35 < label.float().mean() < 0.65
+
+
+def test_masked_loss_counts_only_masked_tubes():
+    g = torch.Generator().manual_seed(0)
+    mask_t = tube_mask(4, 8, N, g, "cpu")
+    assert mask_t.shape == (4, 4, N // 4, N // 4)
+    assert torch.equal(mask_t.flatten(1).sum(1), torch.full((4,), int(round(MASK_RATIO * mask_t[0].numel()))))
+    mask = expand_mask(mask_t)
+    assert mask.shape == (4, 8, N, N)
+    # a tube is all-or-nothing: 2 frames x 4 x 4 points share one flag
+    assert torch.equal(mask[:, ::2], mask[:, 1::2]) and torch.equal(mask[..., ::4, :], mask[..., 3::4, :])
+    target, pred = torch.randn(4, 8, N, N), torch.randn(4, 8, N, N)
+    base = masked_l1(pred, target, mask)
+    assert torch.allclose(masked_l1(pred + 10.0 * (~mask), target, mask), base)
+    assert masked_l1(pred + 10.0 * mask, target, mask) > base + 5
+    # the mask token replaces exactly the masked points of the input
+    s = STRATEGIES.get("masked")()
+    inputs, tgt = s.make_batch(_window(b=4), torch.zeros(4, 5), torch.zeros(4, dtype=torch.long), grid_coordinates(N), g)
+    model = _tiny("fno2d")
+    head = s.build_head(model)
+    x_in = head.mask_input(inputs["frames"], inputs["mask"])
+    assert torch.equal(x_in[~inputs["mask"]], tgt[~inputs["mask"]])
+    assert not torch.equal(x_in[inputs["mask"]], tgt[inputs["mask"]])
+
+
+def _tiny(name, **kw):
+    from pde_lib.models import build_model
+
+    torch.manual_seed(0)
+    return build_model(name, in_frames=8, **SIZES[name], **kw)
+
+
+def test_derivative_targets_match_analytic_derivatives():
+    """u = sum_j A_j sin(pi m_j x + pi n_j y + w_j t): every target against its closed form."""
+    dt = 0.0625
+    x = grid_coordinates(N, dtype=torch.float64)
+    t = torch.arange(8, dtype=torch.float64)[:, None, None] * dt
+    terms = [(0.7, 1, 2, 1.3), (-0.4, 3, 1, -0.8), (0.25, 2, 3, 0.5)]  # (A, m, n, w)
+    u = torch.zeros(8, N, N, dtype=torch.float64)
+    want = torch.zeros(5, 8, N, N, dtype=torch.float64)
+    for a, m, n, w in terms:
+        kx, ky = math.pi * m, math.pi * n
+        arg = kx * x[0] + ky * x[1] + w * t
+        u += a * torch.sin(arg)
+        want += torch.stack([a * w * torch.cos(arg), a * kx * torch.cos(arg), a * ky * torch.cos(arg),
+                             -a * kx**2 * torch.sin(arg), -a * ky**2 * torch.sin(arg)])
+    got = derivative_targets(u[None], dt)[0]
+    assert got.shape == (5, 8, N, N)
+    rel = ((got - want).flatten(1).norm(dim=1) / want.flatten(1).norm(dim=1)).tolist()
+    assert max(rel[1:]) < 1e-10  # spectral space derivatives are exact for band-limited fields
+    assert rel[0] < 5e-3  # second-order finite difference in time
+    # the strategy's targets are these, scaled to O(1) per derivative
+    s = STRATEGIES.get("derivative")()
+    ds = Dataset(u=u[None].float().repeat(4, 4, 1, 1), x=x.float(),
+                 t=torch.arange(32) * dt, coeffs=torch.zeros(4, 5), pde_index=torch.zeros(4, dtype=torch.long),
+                 seed=torch.zeros(4, dtype=torch.long))
+    s.setup(ds)
+    _, target = s.make_batch(ds.u, ds.coeffs, ds.pde_index, ds.x, torch.Generator())
+    assert target.shape == (4, 40, N, N)
+    rms = target.reshape(4, 5, 8, N, N).pow(2).mean(dim=(0, 2, 3, 4)).sqrt()
+    assert torch.allclose(rms, torch.ones(5), atol=1e-4)
+
+
+def test_coefficient_targets_are_normalised():
+    s = STRATEGIES.get("coefficient")()
+    c = torch.tensor([[2e-2, 0, 0, 0, 0], [0, 2.5, 1.25, 0, 0], [1e-2, 0, 0, 0.5, 1.0]])
+    _, target = s.make_batch(_window(b=3), c, torch.zeros(3, dtype=torch.long), grid_coordinates(N), torch.Generator())
+    assert torch.allclose(target, torch.tensor([[1.0, 0, 0, 0, 0], [0, 1.0, 0.5, 0, 0], [0.5, 0, 0, 0.5, 1.0]]))
+
+
+# ---------------------------------------------------------------------------- PICL physics
+def _exact(pde_name, coeffs, n=32, dt=0.0625):
+    """An exact solution of heat / advection at t = 0 and t = dt, from the library's solver."""
+    from pde_lib.pdes.simulate import draw_batch
+
+    pde = get_pde(pde_name)
+    batch = draw_batch(pde, [11, 12, 13], "id")
+    batch.coeffs.update({k: torch.full((3,), float(v), dtype=torch.float64) for k, v in coeffs.items()})
+    u0 = pde.initial_condition(batch.ic, n, device="cpu", dtype=torch.float64)
+    times = torch.tensor([0.0, dt], dtype=torch.float64)
+    u = pde.solve(u0, batch.coeffs, times)
+    c = torch.stack([batch.coeffs[k] for k in ("nu", "ax", "ay", "cx", "cy")], dim=1)
+    idx = torch.full((3,), PDE_NAMES.index(pde_name), dtype=torch.long)
+    return u, c, idx
+
+
+@pytest.mark.parametrize("pde_name,coeffs", [
+    ("heat", {"nu": 1e-2, "ax": 0, "ay": 0, "cx": 0, "cy": 0}),
+    ("advection", {"nu": 0, "ax": 0.4, "ay": 0.05, "cx": 0, "cy": 0}),
+])
+def test_picl_physics_update_advances_exact_solutions(pde_name, coeffs):
+    """One explicit step matches the exact solution to the Euler step's O(dt^2) local error: the
+    error shrinks ~4x when dt halves (a wrong operator, axis or dt would leave an O(dt) error)."""
+    errors = []
+    for dt in (0.0625, 0.03125):
+        u, c, idx = _exact(pde_name, coeffs, dt=dt)
+        pred = physics_update(u[:, 0], c, idx, dt)
+        err = (pred - u[:, 1]).flatten(1).norm(dim=1)
+        change = (u[:, 1] - u[:, 0]).flatten(1).norm(dim=1)
+        assert (err < 0.2 * change).all(), (pde_name, dt, err / change)
+        errors.append(err)
+    ratio = errors[0] / errors[1]
+    assert ((ratio > 3.3) & (ratio < 4.7)).all(), ratio
+    # swapping the axes of the advection velocity (or dropping dt) is caught
+    if pde_name == "advection":
+        u, c, idx = _exact(pde_name, coeffs)
+        right = (physics_update(u[:, 0], c, idx, 0.0625) - u[:, 1]).flatten(1).norm(dim=1)
+        swapped = (physics_update(u[:, 0], c[:, [0, 2, 1, 3, 4]], idx, 0.0625) - u[:, 1]).flatten(1).norm(dim=1)
+        no_dt = (physics_update(u[:, 0], c, idx, 1.0) - u[:, 1]).flatten(1).norm(dim=1)
+        assert (swapped > 2 * right).all() and (no_dt > 5 * right).all()
+
+
+def test_picl_operator_is_each_pdes_right_hand_side(files):
+    """On stored heat / advection / Burgers frames, F equals each PDE's own spectral rhs."""
+    ds = load_dataset(files["small"])
+    f = physics_operator(ds.u[:, 3].double(), ds.coeffs.double(), ds.pde_index)
+    for name in ("heat", "advection", "burgers"):
+        sel = ds.pde_index == PDE_NAMES.index(name)
+        coeffs = {k: ds.coeffs[sel, i].double() for i, k in enumerate(("nu", "ax", "ay", "cx", "cy"))}
+        want = get_pde(name).rhs(ds.u[sel, 3].double(), coeffs)
+        assert torch.allclose(f[sel], want, atol=1e-9 * want.abs().max().item()), name
+
+
+def test_picl_distances_and_similarity():
+    a = torch.randn(6, 50, dtype=torch.float64)
+    assert torch.allclose(pairwise_distance(a), torch.cdist(a, a) / math.sqrt(50), atol=1e-6)
+    c = torch.tensor([[1e-2, 0, 0, 0, 0], [1e-2, 0, 0, 0, 0], [0, 2.0, 2.0, 0, 0]])
+    s = similarity(c)
+    assert torch.allclose(s.diagonal(), torch.ones(3)) and s[0, 1] == 1 and s[0, 2] < 0.1
+    # the loss has a finite gradient (the zero diagonal distances included)
+    a = torch.randn(4, 1, N, N, requires_grad=True)
+    from pde_lib.pretraining.picl import contrastive_loss, normalise_fields
+
+    loss = contrastive_loss(pairwise_distance(normalise_fields(a)), similarity(torch.rand(4, 5)), torch.tensor(1.0))
+    loss.backward()
+    assert torch.isfinite(a.grad).all()
+
+
+# ---------------------------------------------------------------------------- checkpoints, fine-tuning
+def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path):
+    """backbone.pt holds every backbone tensor and nothing else, loads strictly, and a fine-tune
+    on heat starts (before any fine-tune step) with a lower test error than from scratch."""
+    from pde_lib.training import TrainConfig, load_backbone, run_training
+    from pde_lib.training.evaluate import evaluate
+    from pde_lib.training.trainer import build_run_model
+
+    out = tmp_path / "transfer"
+    m = run_pretraining(_cfg(files, "transfer", "fno2d", data=files["heat_train"], epochs=6, batch_size=4,
+                             lr=3e-3, lr_min=1e-3, out=str(out)))
+    assert m["pretext_loss"][-1] < m["pretext_loss"][0]
+    saved = json.loads((out / "pretrain_metrics.json").read_text())
+    assert saved["strategy"] == "transfer" and saved["data_sha256"] == m["data_sha256"] and saved["git_commit"]
+    ckpt = torch.load(out / "backbone.pt", weights_only=False)
+    fresh = _tiny("fno2d")
+    assert set(ckpt["state_dict"]) == set(fresh.state_dict())
+    assert ckpt["model"] == "fno2d" and ckpt["pretrain_strategy"] == "transfer"
+    loaded = load_backbone(out / "backbone.pt", _tiny("fno2d"))  # strict
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in ckpt["state_dict"].items())
+
+    cfg = TrainConfig(model="fno2d", train=files["heat_train"], valid=files["heat_valid"], test=files["heat_test"],
+                      epochs=1, batch_size=8, seed=0, progress=False, model_kwargs=SIZES["fno2d"])
+    test = load_dataset(files["heat_test"])
+    scratch = evaluate(build_run_model(cfg), test, "fixed_future", 8, 31, 8)["rel_l2"]
+    pretrained = evaluate(load_backbone(out / "backbone.pt", build_run_model(cfg)), test, "fixed_future", 8, 31, 8)["rel_l2"]
+    assert pretrained < scratch, (pretrained, scratch)
+    # end to end through the trainer's --init
+    cfg.init = str(out / "backbone.pt")
+    metrics = run_training(cfg)
+    assert metrics["init"]["path"] == str(out / "backbone.pt") and math.isfinite(metrics["test_rel_l2"])
+
+
+@pytest.mark.parametrize("strategy", ["masked", "jigsaw"])
+def test_checkpoint_holds_no_head_tensor(files, tmp_path, strategy):
+    run = prepare_pretraining(_cfg(files, strategy, "unet", epochs=1, out=str(tmp_path)))
+    run.train_epoch(0)
+    m = run.finish()
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    assert set(ckpt["state_dict"]) == set(run.model.state_dict())
+    assert not any(torch.equal(v, p.detach()) for v in ckpt["state_dict"].values() for p in run.head.parameters()
+                   if v.shape == p.shape and p.numel() > 4)
+    assert m["n_params_head"] > 0 and m["classification"] == (strategy == "jigsaw")
+
+
+def test_none_saves_the_seeded_initialisation(files, tmp_path):
+    from pde_lib.training import TrainConfig
+    from pde_lib.training.trainer import build_run_model
+
+    m = run_pretraining(_cfg(files, "none", "fno2d", out=str(tmp_path)))
+    assert m["epochs"] == 0 and m["pretext_loss"] == []
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    scratch = build_run_model(TrainConfig(model="fno2d", seed=0, model_kwargs=SIZES["fno2d"]))
+    assert all(torch.equal(ckpt["state_dict"][k], v) for k, v in scratch.state_dict().items())
+
+
+def test_pretraining_is_deterministic(files):
+    a = run_pretraining(_cfg(files, "jigsaw", "fno2d", epochs=2, holdout=0.25))
+    b = run_pretraining(_cfg(files, "jigsaw", "fno2d", epochs=2, holdout=0.25))
+    assert a["pretext_loss"] == b["pretext_loss"] and a["holdout_accuracy"] == b["holdout_accuracy"]
+    assert a["n_holdout"] == 4 and a["chance_accuracy"] == pytest.approx(1 / 64)
+    assert len(a["pretext_accuracy"]) == 2 and all(x is not None for x in a["holdout_accuracy"])
+
+
+# ---------------------------------------------------------------------------- errors and the CLI
+def test_errors_are_clear(files, tmp_path):
+    with pytest.raises(ConfigError, match="valid strategy names: binary, coefficient"):
+        run_pretraining(_cfg(files, "sudoku"))
+    with pytest.raises(ConfigError, match="valid parameters: strategy"):
+        PretrainConfig.from_dict({"strategy": "picl", "epoch": 3})
+    with pytest.raises(ConfigError, match="condition_on_coeffs"):
+        run_pretraining(_cfg(files, "coefficient", condition_on_coeffs=True))
+    with pytest.raises(ConfigError, match="head_input"):
+        run_pretraining(_cfg(files, "masked", head_input="logits"))
+    with pytest.raises(ConfigError, match="divisible by 4"):
+        run_pretraining(_cfg(files, "time_sort", window=6))
+    # a file without coefficients: coefficient and picl say so, naming the file
+    bare = tmp_path / "bare.h5"
+    bare.write_bytes(open(files["small"], "rb").read())
+    with h5py.File(bare, "r+") as f:
+        group = f[list(f.keys())[0]]
+        for k in ("nu", "ax", "ay", "cx", "cy"):
+            group[k][...] = 0
+    for strategy in ("coefficient", "picl"):
+        with pytest.raises(DataError, match=f"strategy '{strategy}' needs the PDE coefficients.*bare.h5"):
+            run_pretraining(_cfg(files, strategy, data=str(bare)))
+    # PICL knows the physics of heat, advection and Burgers only
+    ds = load_dataset(files["small"])
+    ns = Dataset(u=ds.u[:2], x=ds.x, t=ds.t, coeffs=ds.coeffs[:2], seed=ds.seed[:2], path="ns.h5",
+                 pde_index=torch.full((2,), PDE_NAMES.index("navier_stokes")))
+    with pytest.raises(DataError, match="navier_stokes"):
+        STRATEGIES.get("picl")().check_data(ns)
+
+
+def test_cli_pretrain(files, tmp_path, capsys):
+    from pde_lib.cli import main
+
+    rc = main(["pretrain", "--strategy", "time_sort", "--model", "fno2d", "--data", files["small"],
+               "--epochs", "1", "--seed", "0", "--device", "cpu", "--out", str(tmp_path),
+               "--model-kwargs", json.dumps(SIZES["fno2d"]), "--batch-size", "8", "--no-progress"])
+    assert rc == 0 and "chance 0.042" in capsys.readouterr().out
+    m = json.loads((tmp_path / "pretrain_metrics.json").read_text())
+    assert m["params"]["strategy"] == "time_sort" and (tmp_path / "backbone.pt").exists()
+    assert main(["pretrain", "--strategy", "nope", "--model", "fno2d", "--data", files["small"],
+                 "--out", str(tmp_path)]) == 2
