@@ -173,7 +173,7 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
         valid = None
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
             valid = evaluate(model, data.valid, config.task, config.window, config.target_frame,
-                             config.batch_size)["rel_l2"]
+                             config.batch_size, full=False)["rel_l2"]
             if valid < best["valid"]:
                 best = {"epoch": epoch + 1, "valid": valid,
                         "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
