@@ -24,7 +24,7 @@ from pde_lib.pdes import COEFFICIENT_KEYS, EXTRA_KEYS
 from pde_lib.utils.provenance import git_commit
 
 #: command-line option -> augmentation strength keyword
-STRENGTH_OPTIONS = ("max_shift", "max_scale", "max_velocity")
+STRENGTH_OPTIONS = ("max_shift", "max_scale", "max_velocity", "burgers_refine")
 
 
 def add_arguments(p) -> None:
@@ -41,6 +41,9 @@ def add_arguments(p) -> None:
                    help="shift: sub-grid amounts for Burgers / Navier-Stokes too (default whole cells)")
     p.add_argument("--max-scale", type=float, default=None, help="scale: lambda = exp(U(-m, m))")
     p.add_argument("--max-velocity", type=float, default=None, help="galilean: max |velocity|")
+    p.add_argument("--burgers-refine", type=int, default=None,
+                   help="galilean: re-solve Burgers copies on a k-times finer grid (4: ID, 8: OOD) "
+                        "instead of Fourier-shifting the stored frames (default 0)")
     p.add_argument("--strict", action="store_true",
                    help="fail if an augmentation is invalid for a PDE in the file (default: warn, skip)")
     p.add_argument("--device", default="cpu")
@@ -78,6 +81,8 @@ def run(args) -> int:
         strengths["subgrid"] = True
     if "shift" not in names:
         strengths.pop("subgrid", None)
+    if "galilean" not in names:
+        strengths.pop("burgers_refine", None)
     ds = load_dataset(args.inp, group=args.group, device=args.device)
     generator = torch.Generator(device=args.device).manual_seed(args.seed)
     with warnings.catch_warnings(record=True) as caught:
