@@ -1,0 +1,38 @@
+"""Small building blocks shared by the backbones."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+def mlp(dims: Sequence[int], pointwise_conv: bool = False) -> nn.Sequential:
+    """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer).
+
+    With ``pointwise_conv`` the layers are 1x1 convolutions acting on (B, C, N, N); otherwise
+    linear layers acting on the last dimension."""
+    layers: list[nn.Module] = []
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(nn.Conv2d(d_in, d_out, 1) if pointwise_conv else nn.Linear(d_in, d_out))
+        if i < len(dims) - 2:
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
+
+
+def periodic_features(grid: torch.Tensor, n_freq: int) -> torch.Tensor:
+    """(2, N, N) coordinates on [-1, 1)^2 -> (4 n_freq, N, N) periodic features
+    [sin(k pi x), cos(k pi x), sin(k pi y), cos(k pi y)] for k = 1..n_freq.
+
+    Every feature has period 2, so anything built from them is periodic on the domain."""
+    k = torch.arange(1, n_freq + 1, device=grid.device, dtype=grid.dtype) * math.pi
+    phase = k[None, :, None, None] * grid[:, None]  # (2, F, N, N)
+    feats = torch.stack([phase.sin(), phase.cos()], dim=1)  # (2, 2, F, N, N)
+    return feats.reshape(4 * n_freq, *grid.shape[1:])
+
+
+def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
+    """3x3 convolution with circular (periodic) padding."""
+    return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, padding_mode="circular")

@@ -1,0 +1,152 @@
+"""OFormer2D: an operator transformer (Li, Meidani, Barati Farimani 2023) with Galerkin attention.
+
+Encoder, over the N*N grid points as tokens z_i = Lift([frames, x, y (, coeffs)]_i):
+
+    Attn(Z) = R Q (R LN(K))^T LN(V) / n    softmax-free Galerkin attention, per head, O(n d^2);
+                                           R: periodic rotary encoding of each point's (x, y)
+    Z <- Z + Out(Attn(Z));  Z <- Z + FFN(LN(Z))          (n_layers times)
+
+Decoder, point-wise at the query coordinates x_j (here the same grid):
+
+    q_j = QueryMLP(phi(x_j))               phi: periodic coordinate features
+    q_j <- q_j + Out(Attn(q_j; Z))         Galerkin cross-attention (rotary at x_j and the x_i)
+    h_j = q_j + FFN(LN(q_j))               the feature map, (B, width, N, N)
+    y_j = Linear(h_j)                      decode (a 1x1 convolution on the feature map)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from pde_lib.errors import ConfigError
+from pde_lib.models.base import MODELS, Backbone, check_int
+from pde_lib.models.layers import mlp, periodic_features
+
+
+def rotary_phase(coords: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """(n, 2) coordinates -> (n, 2, head_dim / 4) complex phases exp(i pi k x_axis), k = 1..d/4.
+
+    Integer k makes the encoding periodic on [-1, 1)."""
+    k = torch.arange(1, head_dim // 4 + 1, device=coords.device, dtype=coords.dtype) * math.pi
+    return torch.polar(torch.ones(()).to(coords), coords[:, :, None] * k)
+
+
+def rotate(t: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """Periodic 2-D rotary position encoding of (B, h, n, d), d % 4 == 0, by (n, 2, d/4) phases.
+
+    Channel pairs (2j, 2j+1) of the first d/2 channels rotate by pi k_j x, those of the last d/2
+    by pi k_j y; so <R(x) q, R(y) k> depends on x - y only."""
+    z = torch.view_as_complex(t.unflatten(-1, (2, -1, 2)).contiguous())  # (B, h, n, 2, d/4)
+    return torch.view_as_real(z * phase).flatten(-3)
+
+
+class GalerkinAttention(nn.Module):
+    """Softmax-free attention with layer-normalised keys and values (Cao 2021).
+
+    (B, n_q, D) queries, (B, n, D) keys/values -> (B, n_q, D); per head h with d = D / heads:
+    out_h = R Q_h (R LN(K_h))^T LN(V_h) / n, R the rotary encoding at each point's coordinates."""
+
+    def __init__(self, width: int, n_heads: int):
+        super().__init__()
+        self.n_heads = n_heads
+        self.head_dim = width // n_heads
+        self.q = nn.Linear(width, width, bias=False)
+        self.k = nn.Linear(width, width, bias=False)
+        self.v = nn.Linear(width, width, bias=False)
+        # Per-head affine parameters of the key/value layer norms: (heads, 1, d).
+        shape = (n_heads, 1, self.head_dim)
+        self.k_gain = nn.Parameter(torch.ones(shape))
+        self.k_bias = nn.Parameter(torch.zeros(shape))
+        self.v_gain = nn.Parameter(torch.ones(shape))
+        self.v_bias = nn.Parameter(torch.zeros(shape))
+        self.out = nn.Linear(width, width)
+
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, _ = x.shape
+        return x.reshape(b, n, self.n_heads, self.head_dim).transpose(1, 2)  # (B, h, n, d)
+
+    def forward(self, queries: torch.Tensor, context: torch.Tensor,
+                q_phase: torch.Tensor, k_phase: torch.Tensor) -> torch.Tensor:
+        """Phases from :func:`rotary_phase` at the query and the key/value points."""
+        d = (self.head_dim,)
+        q = rotate(self._heads(self.q(queries)), q_phase)
+        k = F.layer_norm(self._heads(self.k(context)), d) * self.k_gain + self.k_bias
+        v = F.layer_norm(self._heads(self.v(context)), d) * self.v_gain + self.v_bias
+        kv = rotate(k, k_phase).transpose(-1, -2) @ v / context.shape[1]  # (B, h, d, d)
+        out = (q @ kv).transpose(1, 2).reshape(queries.shape[0], queries.shape[1], -1)
+        return self.out(out)
+
+
+class FeedForward(nn.Module):
+    """Pre-norm point-wise MLP D -> mult*D -> D (added as a residual by the caller)."""
+
+    def __init__(self, width: int, mult: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.net = mlp([width, mult * width, width])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.norm(x))
+
+
+@MODELS.register("oformer2d")
+class OFormer2D(Backbone):
+    """Galerkin-attention encoder + cross-attention point-wise decoder. Size kwargs: ``width``
+    (32), ``n_heads`` (2), ``n_layers`` encoder layers (2), ``ffn_mult`` (2),
+    ``query_frequencies`` periodic features per axis for the decoder queries (8)."""
+
+    name = "oformer2d"
+
+    def __init__(
+        self,
+        in_frames: int = 8,
+        coeff_dim: int = 5,
+        condition_on_coeffs: bool = False,
+        coeff_scale=None,
+        width: int = 32,
+        n_heads: int = 2,
+        n_layers: int = 2,
+        ffn_mult: int = 2,
+        query_frequencies: int = 8,
+    ):
+        sizes = dict(width=width, n_heads=n_heads, n_layers=n_layers, ffn_mult=ffn_mult,
+                     query_frequencies=query_frequencies)
+        sizes = {k: check_int(self.name, k, v) for k, v in sizes.items()}
+        if width % (4 * n_heads):
+            raise ConfigError(
+                f"model 'oformer2d': width={width} must be divisible by 4 * n_heads={4 * n_heads} "
+                "(head size a multiple of 4 for the 2-D rotary encoding)"
+            )
+        super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, **sizes)
+        self.feature_channels = width
+        self.query_frequencies = query_frequencies
+        self.n_heads = n_heads
+        self.lift = mlp([self.in_channels, width, width])
+        self.enc_attn = nn.ModuleList(GalerkinAttention(width, n_heads) for _ in range(n_layers))
+        self.enc_ffn = nn.ModuleList(FeedForward(width, ffn_mult) for _ in range(n_layers))
+        self.query = mlp([4 * query_frequencies, width, width])
+        self.cross_attn = GalerkinAttention(width, n_heads)
+        self.dec_ffn = FeedForward(width, ffn_mult)
+        self.project = nn.Conv2d(width, 1, 1)
+
+    def encode(self, frames, grid, coeffs=None):
+        a = self.assemble_input(frames, grid, coeffs)  # (B, C, N, N)
+        b, _, n, _ = a.shape
+        g = self.check_grid(frames, grid)
+        phase = rotary_phase(g.flatten(1).T, self.feature_channels // self.n_heads)  # (N*N, 2, d/4)
+        z = self.lift(a.flatten(2).transpose(1, 2))  # (B, N*N, D)
+        for attn, ffn in zip(self.enc_attn, self.enc_ffn):
+            z = z + attn(z, z, phase, phase)
+            z = z + ffn(z)
+        phi = periodic_features(g, self.query_frequencies)
+        q = self.query(phi.flatten(1).T).unsqueeze(0).expand(b, -1, -1)  # (B, N*N, D)
+        q = q + self.cross_attn(q, z, phase, phase)
+        h = q + self.dec_ffn(q)
+        return h.transpose(1, 2).reshape(b, -1, n, n)
+
+    def decode(self, h):
+        return self.project(h)
