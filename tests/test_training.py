@@ -235,14 +235,16 @@ def test_resume_matches_uninterrupted_run(data, tmp_path):
 
 
 def test_metrics_json_has_required_keys(data, tmp_path):
-    m = run_training(cfg(data, tmp_path, epochs=1))
+    m = run_training(cfg(data, tmp_path, epochs=1, condition_on_coeffs=True))
     on_disk = json.loads((tmp_path / "metrics.json").read_text())
     for key in REQUIRED_METRICS:
         assert key in on_disk, key
     assert on_disk["params"]["model"] == "fno2d" and on_disk["params"]["samples"] == 16
     assert set(on_disk["data_sha256"]) == {"train", "valid", "test"}
     assert all(len(v) == 64 for v in on_disk["data_sha256"].values())
-    assert on_disk["n_params"] == sum(p.numel() for p in build_model("fno2d", **TINY["fno2d"]).parameters())
+    sized = build_model("fno2d", condition_on_coeffs=True, **TINY["fno2d"])
+    assert on_disk["n_params"] == sum(p.numel() for p in sized.parameters())
+    assert on_disk["model_config"]["condition_on_coeffs"] is True
     assert on_disk["init"] is None and on_disk["test_rel_l2"] == m["test_rel_l2"]
     assert len(on_disk["train_loss"]) == 1 and len(on_disk["valid_curve"]) == 1
     assert load_backbone(tmp_path / "model.pt").name == "fno2d"
@@ -272,6 +274,38 @@ def test_original_layout_file(data, tmp_path):
             g[k] = src.coeffs[:, i].numpy()
     m = run_training(cfg(data, train=str(path), pde="heat", samples=16, epochs=1))
     assert math.isfinite(m["test_rel_l2"]) and m["n_train"] == 16
+
+
+def test_input_noise_reaches_inputs_only_of_noisy_copies():
+    """train_epoch adds ds.extra["input_noise"] std noise to the input window of each sample."""
+    from pde_lib.training.trainer import Batches, train_epoch
+
+    u = _ramp(b=2, n=4)
+    ds = Dataset(u=u.contiguous(), x=torch.zeros(2, 4, 4), t=torch.arange(32).float(), coeffs=torch.zeros(2, 5),
+                 pde_index=torch.zeros(2, dtype=torch.long), seed=torch.zeros(2, dtype=torch.long),
+                 extra={"input_noise": torch.tensor([0.0, 1.0])})
+    seen = []
+
+    class Probe(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(()))
+
+        def forward(self, frames, grid, coeffs=None):
+            seen.append(frames.detach().clone())
+            return frames[:, -1:] * self.w
+
+    model = Probe()
+    opt = make_optimizer(model.parameters())
+    batches = Batches(ds, TrainConfig(batch_size=2), "cpu")
+    gens = {"data": torch.Generator().manual_seed(0), "noise": torch.Generator().manual_seed(1)}
+    loss = train_epoch(model, batches, opt, make_scheduler(opt, 1), gens)
+    x = seen[0]
+    order = [int(v) // 100 for v in x[:, 0, 0, 0].round()]  # which sample is in which row
+    clean, noisy = x[order.index(0)], x[order.index(1)]
+    assert torch.equal(clean, u[0, :8])
+    assert 0.5 < (noisy - u[1, :8]).std().item() < 1.5
+    assert math.isfinite(loss)
 
 
 def test_augmentation_appends_copies(data):
@@ -329,6 +363,7 @@ def test_config_rejects_unknown_and_bad_values(data):
     with pytest.raises(ConfigError, match="missing data file"):
         run_training(TrainConfig(model="fno2d"))
     assert TrainConfig(pde="all").pde is None
+    assert TrainConfig(lr="1e-3").lr == 1e-3  # YAML reads 1e-3 as a string
 
 
 # ----------------------------------------------------------------------------- CLI

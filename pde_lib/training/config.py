@@ -154,6 +154,11 @@ def _int(cfg: TrainConfig, key: str, minimum: int) -> None:
 
 def _float(cfg: TrainConfig, key: str, positive: bool = False) -> None:
     value = getattr(cfg, key)
+    if isinstance(value, str):  # YAML reads 1e-3 (no dot) as a string
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         raise ConfigError(f"{key} must be a number, got {value!r}")
     if value < 0 or (positive and value == 0):

@@ -68,11 +68,13 @@ def _check_forward(model, data: RunData, config: TrainConfig) -> None:
         raise ConfigError(f"model {config.model!r} returned {tuple(y.shape)}; expected {(x.shape[0], 1, *x.shape[2:])}")
 
 
-class _Batches:
-    """Yields (x, y, noise_std | None, coeffs) training batches for one epoch (tensor indexing)."""
+class Batches:
+    """Yields (x, y, noise_std | None, coeffs) training batches of ``ds`` for one epoch: a seeded
+    permutation (and, for next step, seeded start times) drawn once per epoch, then gathered
+    with tensor indexing."""
 
-    def __init__(self, data: RunData, config: TrainConfig, device):
-        self.ds, self.config, self.device = data.train, config, device
+    def __init__(self, ds, config: TrainConfig, device):
+        self.ds, self.config, self.device = ds, config, device
         self.n = len(self.ds)
         if config.task == "fixed_future":
             # Windows are the same every epoch: slice once (views of u), gather per batch.
@@ -94,10 +96,25 @@ class _Batches:
             yield x, y, std, self.ds.coeffs[idx]
 
 
-def _add_noise(x, std, gen):
-    from pde_lib.augmentations import add_input_noise
-
-    return add_input_noise(x, std, gen)
+def train_epoch(model, batches: Batches, optimizer, scheduler, gens: dict[str, torch.Generator]) -> float:
+    """One pass over ``batches``: mean per-sample relative L2 loss, AdamW step, cosine lr step per
+    batch. Returns the epoch's mean per-sample training error (one device sync per epoch)."""
+    model.train()
+    grid = batches.ds.x
+    noise_fn = None
+    if batches.noise is not None:
+        from pde_lib.augmentations import add_input_noise as noise_fn
+    loss_sum = torch.zeros((), device=grid.device)
+    for x, y, std, coeffs in batches.epoch(gens["data"]):
+        if noise_fn is not None:
+            x = noise_fn(x, std, gens["noise"])  # inputs only, never the target
+        loss = relative_l2(model(x, grid, coeffs), y).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        loss_sum += loss.detach() * x.shape[0]
+    return loss_sum.item() / batches.n
 
 
 def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
@@ -152,24 +169,12 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
         set_rng_state(state["rng"])
         best, history, start_epoch = state["best"], state["history"], state["epoch"]
 
-    batches = _Batches(data, config, device)
-    use_noise = batches.noise is not None
+    batches = Batches(data.train, config, device)
     bar = tqdm(range(start_epoch, config.epochs), desc=f"train {config.model}/{config.task}",
                unit="epoch", disable=not config.progress, initial=start_epoch, total=config.epochs)
     for epoch in bar:
         t_epoch = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device)
-        for x, y, std, coeffs in batches.epoch(gens["data"]):
-            if use_noise:
-                x = _add_noise(x, std, gens["noise"])
-            loss = relative_l2(model(x, data.train.x, coeffs), y).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.detach() * x.shape[0]
-        train_loss = loss_sum.item() / len(data.train)  # mean per-sample error over the epoch
+        train_loss = train_epoch(model, batches, optimizer, scheduler, gens)
         valid = None
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
             valid = evaluate(model, data.valid, config.task, config.window, config.target_frame,
