@@ -86,9 +86,11 @@ def _step_inputs(strategy, ds, idx, gen, noise_gen, progress):
 
 def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, progress: float) -> dict:
     """Mean pretext loss (and stats, e.g. accuracy) over fixed held-out pretext batches: ``ds`` in
-    order, pretext draws from a generator reseeded with ``seed``."""
+    a fixed order drawn from ``seed`` (mixed PDEs per batch, as in training: PICL's loss depends
+    on a batch's mix), pretext draws from a generator reseeded with ``seed``."""
     device = ds.u.device
     gen = torch.Generator(device=device).manual_seed(seed)
+    order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).to(device)
     was_training = model.training
     model.eval()
     head.eval()
@@ -96,7 +98,7 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
     count = 0
     with torch.no_grad():
         for sl in _batch_slices(len(ds), batch_size):
-            idx = torch.arange(sl.start, sl.stop, device=device)
+            idx = order[sl]
             batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress)
             loss, stats = strategy.loss(model, head, batch)
             b = sl.stop - sl.start
