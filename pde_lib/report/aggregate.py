@@ -17,8 +17,6 @@ COORDS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", 
           "distribution", "pde", "samples"]
 METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch"]
 COLUMNS = COORDS + METRICS + ["cell_id", "finetune_id"]
-#: a strategy's run is paired with the ``none`` run sharing all of these
-PAIR_KEYS = ["model", "augmentation", "seed", "task", "distribution", "pde", "samples"]
 
 
 def collect_results(sweep_dir: str | Path) -> pd.DataFrame:
@@ -78,22 +76,45 @@ def summarise(df: pd.DataFrame, by: list[str], value: str = "test_rel_l2", ci: f
     return pd.DataFrame(out, columns=by + ["n_seeds", "mean", "ci_low", "ci_high"])
 
 
-def paired_improvement(df: pd.DataFrame, baseline: str = "none", value: str = "test_rel_l2") -> pd.DataFrame:
-    """Each non-baseline row joined with its baseline partner (same ``PAIR_KEYS``); adds
-    ``baseline_<value>`` and ``improvement_pct`` = 100 (baseline - value) / baseline
-    (positive = the strategy lowers the error). Rows without a partner are dropped."""
-    base = df[df["strategy"] == baseline][PAIR_KEYS + [value]].rename(columns={value: f"baseline_{value}"})
-    other = df[df["strategy"] != baseline]
-    merged = other.merge(base, on=PAIR_KEYS, how="inner", validate="many_to_one")
+def pair_keys(factor: str) -> list[str]:
+    """Coordinates a run shares with its baseline partner when comparing along ``factor``."""
+    keys = ["model", "strategy", "augmentation", "pretrain_fraction", "seed", "task", "distribution",
+            "pde", "samples"]
+    if factor == "strategy":  # strategy none is pretrained on nothing, so has fraction "1" only
+        keys.remove("pretrain_fraction")
+    return [k for k in keys if k != factor]
+
+
+def paired_improvement(df: pd.DataFrame, baseline: str = "none", value: str = "test_rel_l2",
+                       factor: str = "strategy") -> pd.DataFrame:
+    """Each row whose ``factor`` is not ``baseline`` joined with its baseline partner (same
+    ``pair_keys(factor)``: same seed and fine-tune coordinates); adds ``baseline_<value>`` and
+    ``improvement_pct`` = 100 (baseline - value) / baseline (positive = lower error than the
+    baseline). Rows without a partner are dropped."""
+    keys = pair_keys(factor)
+    base = df[df[factor].astype(str) == baseline][keys + [value]].rename(columns={value: f"baseline_{value}"})
+    other = df[df[factor].astype(str) != baseline]
+    merged = other.merge(base, on=keys, how="inner", validate="many_to_one")
     b = merged[f"baseline_{value}"].to_numpy(dtype=np.float64)
     merged["improvement_pct"] = 100.0 * (b - merged[value].to_numpy(dtype=np.float64)) / b
     return merged
 
 
 def improvement_summary(df: pd.DataFrame, by: list[str], baseline: str = "none",
-                        value: str = "test_rel_l2", **kw) -> pd.DataFrame:
+                        value: str = "test_rel_l2", factor: str = "strategy", **kw) -> pd.DataFrame:
     """Mean paired improvement over ``baseline`` (%) with a bootstrap CI over seeds, per ``by``."""
-    paired = paired_improvement(df, baseline, value)
+    paired = paired_improvement(df, baseline, value, factor)
     if paired.empty:
         return pd.DataFrame(columns=by + ["n_seeds", "mean", "ci_low", "ci_high"])
     return summarise(paired, by, value="improvement_pct", **kw)
+
+
+def select(df: pd.DataFrame, **filters) -> pd.DataFrame:
+    """Rows whose columns equal the given values (a list means "any of"; None means no filter)."""
+    mask = np.ones(len(df), dtype=bool)
+    for col, v in filters.items():
+        if v is None:
+            continue
+        values = v if isinstance(v, (list, tuple)) else [v]
+        mask &= df[col].astype(str).isin([str(x) for x in values]).to_numpy()
+    return df[mask]

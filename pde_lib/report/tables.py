@@ -37,12 +37,28 @@ def strategy_table(df: pd.DataFrame, pde: str, value: str = "test_rel_l2") -> pd
     return ci_table(summarise(sub, ["strategy", "model"], value), "strategy", "model")
 
 
-def improvement_table(df: pd.DataFrame, by_columns: str = "model", baseline: str = "none") -> pd.DataFrame:
-    """Each strategy's paired improvement over ``baseline`` (%), strategy x ``by_columns``."""
-    s = improvement_summary(df, ["strategy", by_columns], baseline)
+def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = "none",
+                      factor: str = "strategy") -> pd.DataFrame:
+    """Paired improvement over ``baseline`` (%) with 95% CI, ``factor`` x ``columns``."""
+    s = improvement_summary(df, [factor, columns], baseline, factor=factor)
     if s.empty:
         return pd.DataFrame()
-    return ci_table(s, "strategy", by_columns, pct=True)
+    return ci_table(s, factor, columns, pct=True)
+
+
+def mean_table(summary: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
+    """Pivot of the ``mean`` column of a ``summarise`` output (numbers, for heatmaps)."""
+    return summary.pivot_table(index=index, columns=columns, values="mean", aggfunc="first", sort=True)
+
+
+def sweep_overview(df: pd.DataFrame) -> str:
+    """What a results table holds: fine-tune count and the values of every coordinate."""
+    lines = [f"{len(df)} fine-tunes from {df['cell_id'].nunique()} cells"]
+    for col in ["model", "strategy", "augmentation", "pretrain_fraction", "seed", "task", "distribution",
+                "pde", "samples"]:
+        values = sorted(df[col].unique().tolist(), key=lambda v: (str(type(v)), v))
+        lines.append(f"  {col}: {', '.join(map(str, values))}")
+    return "\n".join(lines)
 
 
 def cell_summary(rows: list[dict]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import yaml
 
 from pde_lib.errors import ConfigError
 from pde_lib.params import MachineProfile, load_machine, load_params, validate_machine
+from pde_lib.params.study import _plain
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.grid import expand_grid
 
@@ -68,11 +69,11 @@ def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True):
         machine = load_machine(machine)
     out = Path(out_dir or machine.out_dir or "outputs/sweeps").resolve() / ("" if out_dir else params.name)
     out.mkdir(parents=True, exist_ok=True)
-    m = dict(machine)
+    m = _plain(machine)
     m["data_dir"] = str(Path(machine.data_dir).expanduser().resolve()) if machine.data_dir else str(out / "data")
     machine = validate_machine(m, machine.source)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
-    _freeze(out / "machine.yaml", dict(machine), "machine settings", strict=False)
+    _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
     records = ensure_datasets(params, machine, machine.data_dir, progress=progress)
     write_json(out / "datasets.json", records)
     ensure_kernel()

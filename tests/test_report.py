@@ -1,0 +1,127 @@
+"""Report layer: bootstrap CIs against known cases, aggregation of metrics on disk into a sorted
+tidy table, summaries over seeds, paired improvements and tables."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pde_lib.report.aggregate import (COLUMNS, collect_results, load_results, paired_improvement,
+                                      select, summarise, write_results)
+from pde_lib.report.bootstrap import bootstrap_ci
+from pde_lib.report.tables import ci_table, format_ci, improvement_table, strategy_table
+from pde_lib.sweep.grid import Cell, FineTune
+
+torch.set_num_threads(1)
+
+
+def test_constant_sample_gives_zero_width_interval():
+    mean, lo, hi = bootstrap_ci([0.25] * 7)
+    assert mean == lo == hi == 0.25
+
+
+def test_normal_sample_ci_covers_mean_with_expected_width():
+    rng = np.random.default_rng(123)
+    sigma, n = 2.0, 4000
+    x = rng.normal(5.0, sigma, size=n)
+    mean, lo, hi = bootstrap_ci(x, n_boot=4000, seed=1)
+    assert lo < 5.0 < hi
+    expected = 2 * 1.96 * sigma / np.sqrt(n)
+    assert abs((hi - lo) - expected) / expected < 0.1
+    assert lo < mean < hi
+
+
+def test_bootstrap_is_reproducible_and_seed_dependent():
+    x = np.random.default_rng(0).exponential(size=30)
+    assert bootstrap_ci(x, seed=3) == bootstrap_ci(x, seed=3)
+    assert bootstrap_ci(x, seed=3) != bootstrap_ci(x, seed=4)
+
+
+def test_bootstrap_edge_cases():
+    assert all(np.isnan(v) for v in bootstrap_ci([]))
+    assert bootstrap_ci([1.0, np.nan]) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        bootstrap_ci([1.0, 2.0], ci=1.5)
+
+
+def _frame() -> pd.DataFrame:
+    """Two strategies x two seeds x two PDEs; transfer is exactly 10% better than none."""
+    rows = []
+    for strategy, factor in (("none", 1.0), ("transfer", 0.9)):
+        for seed in (0, 1):
+            for pde, base in (("heat", 0.2), ("burgers", 0.4)):
+                for n in (2, 4):
+                    err = base * (1 + 0.1 * seed) / n * factor
+                    rows.append({"model": "fno2d", "backbone": "fno2d", "strategy": strategy,
+                                 "augmentation": "none", "pretrain_fraction": "1", "seed": seed,
+                                 "task": "fixed_future", "distribution": "id", "pde": pde, "samples": n,
+                                 "test_rel_l2": err, "valid_rel_l2": err, "best_epoch": 1,
+                                 "cell_id": f"fno2d__{strategy}__none__s{seed}",
+                                 "finetune_id": f"fixed_future__id__{pde}__n{n}"})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def test_summarise_averages_within_seed_then_over_seeds():
+    df = _frame()
+    s = summarise(df, ["strategy", "pde"])
+    row = s[(s.strategy == "none") & (s.pde == "heat")].iloc[0]
+    per_seed = [np.mean([0.2 * (1 + 0.1 * seed) / n for n in (2, 4)]) for seed in (0, 1)]
+    assert row.n_seeds == 2
+    assert row["mean"] == pytest.approx(np.mean(per_seed))
+    assert row.ci_low <= row["mean"] <= row.ci_high
+
+
+def test_paired_improvement_is_exact_for_a_constant_ratio():
+    paired = paired_improvement(_frame())
+    assert len(paired) == 8 and set(paired.strategy) == {"transfer"}
+    assert np.allclose(paired.improvement_pct, 10.0)
+    table = improvement_table(_frame(), columns="pde")
+    assert table.loc["transfer", "heat"] == "+10.0% [+10.0, +10.0]"
+
+
+def test_paired_improvement_needs_matching_partner():
+    df = _frame()
+    df = df[~((df.strategy == "none") & (df.seed == 1))]
+    assert set(paired_improvement(df).seed) == {0}
+
+
+def test_tables_and_formatting():
+    assert format_ci(0.1234, 0.1, 0.15) == "0.123 [0.1, 0.15]"
+    assert format_ci(float("nan"), 0, 0) == "-"
+    t = strategy_table(_frame(), "heat")
+    assert list(t.index) == ["none", "transfer"] and list(t.columns) == ["fno2d"]
+    assert "[" in t.loc["none", "fno2d"]
+    assert ci_table(summarise(_frame(), ["strategy", "samples"]), "strategy", "samples").shape == (2, 2)
+    assert len(select(_frame(), pde="heat", samples=[2])) == 4
+
+
+def _write_cell(root, cell: Cell, fts, value):
+    d = root / "cells" / cell.id
+    d.mkdir(parents=True)
+    (d / "cell.json").write_text(json.dumps(cell.to_dict()))
+    for ft in fts:
+        m = d / "finetune" / ft.id
+        m.mkdir(parents=True)
+        (m / "metrics.json").write_text(json.dumps(
+            {"test_rel_l2": value(cell, ft), "valid_rel_l2": 0.5, "best_epoch": 1, "train_loss": [1.0]}))
+
+
+def test_collect_results_from_disk_is_sorted_and_complete(tmp_path):
+    fts = [FineTune("fixed_future", d, p, n) for d in ("ood", "id") for p in ("heat", "navier_stokes") for n in (4, 2)]
+    cells = [Cell("unet", "unet", s, (), seed) for s in ("transfer", "none") for seed in (1, 0)]
+    for c in cells:
+        _write_cell(tmp_path, c, fts, lambda c, ft: 0.1 * ft.samples + c.seed)
+    df = collect_results(tmp_path)
+    assert len(df) == len(cells) * len(fts)
+    assert list(df.columns) == COLUMNS
+    assert not df.duplicated(["cell_id", "finetune_id"]).any()
+    assert df.iloc[0][["strategy", "seed", "distribution", "pde", "samples"]].tolist() == ["none", 0, "id", "heat", 2]
+    row = df[(df.cell_id == "unet__transfer__none__s1") & (df.finetune_id == "fixed_future__ood__heat__n4")]
+    assert row.test_rel_l2.item() == pytest.approx(1.4)
+    # round trip through results.csv, byte-identical on rewrite
+    path = write_results(df, tmp_path / "results.csv")
+    first = path.read_bytes()
+    write_results(load_results(tmp_path), tmp_path / "results.csv")
+    assert path.read_bytes() == first

@@ -1,0 +1,318 @@
+"""Sweep layer: grid expansion and ids, run_cell resume logic (stand-in training), Dask execution
+surviving a killed worker and a killed driver with identical results, and an end-to-end run of
+a micro study through the real notebooks and reports (marked slow)."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from pde_lib.params import load_machine, load_params, validate_machine, validate_params
+from pde_lib.sweep import DONE, expand_grid, find_cell, finetunes, run_cell, run_sweep
+from pde_lib.sweep.grid import Cell, FineTune
+from pde_lib.utils.atomic import write_json
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+MICRO = {
+    "name": "micro",
+    "data": {"seed": 0, "pretrain_samples": 2, "samples": {"train": 2, "valid": 1, "test": 1},
+             "distributions": ["id"], "solver": {"burgers": {"refine": 1}},
+             "navier_stokes": {"enabled": False}},
+    "pretrain": {"epochs": 1, "batch_size": 4},
+    "finetune": {"epochs": 1, "batch_size": 2, "samples": [1, 2], "pdes": ["heat", "advection"],
+                 "distributions": ["id"], "navier_stokes": False},
+    "grid": {"models": {"fno2d": {"width": 4, "modes": 2, "n_layers": 1, "projection_width": 4}},
+             "strategies": ["none", "transfer"], "augmentations": [[]], "seeds": [0, 1]},
+}
+
+
+# ---------------------------------------------------------------- stand-ins (importable by workers)
+def fake_train(cfg):
+    """Deterministic stand-in for run_training: metrics from a hash of the run's coordinates."""
+    time.sleep(float(os.environ.get("PDE_TEST_FAKE_SLEEP", "0")))
+    key = f"{cfg.model}|{cfg.seed}|{cfg.pde}|{cfg.samples}|{cfg.init is not None}|{cfg.augmentation}"
+    value = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 16**8
+    metrics = {"test_rel_l2": value, "valid_rel_l2": 1.1 * value, "best_epoch": 1,
+               "train_loss": [2 * value, value], "valid_curve": [1.2 * value, 1.1 * value]}
+    out = Path(cfg.out)
+    write_json(out / "metrics.json", metrics)
+    with open(out.parents[1] / "train_calls.log", "a") as fh:
+        fh.write(out.name + "\n")
+    return metrics
+
+
+def fake_pretrain(cfg):
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "backbone.pt").write_bytes(b"stand-in")
+    return {"strategy": cfg.strategy}
+
+
+def fake_runner(cell_id, sweep_dir):
+    """Stand-in Dask task: run_cell with stand-in training, recording its worker pid."""
+    sweep = Path(sweep_dir)
+    params, machine = load_params(sweep / "params.yaml"), load_machine(sweep / "machine.yaml")
+    cell_dir = sweep / "cells" / cell_id
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    (cell_dir / "worker.pid").write_text(str(os.getpid()))
+    run_cell(find_cell(params, cell_id), params, machine, cell_dir, train_fn=fake_train, pretrain_fn=fake_pretrain)
+    return {"cell_id": cell_id, "status": "done"}
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A micro study file and a 2-worker machine profile sharing one data folder."""
+    root = tmp_path_factory.mktemp("study")
+    params = root / "micro.yaml"
+    params.write_text(yaml.safe_dump(MICRO))
+    machine = root / "machine.yaml"
+    machine.write_text(yaml.safe_dump({"n_workers": 2, "data_dir": str(root / "data"), "memory_limit": "2GB"}))
+    return params, machine
+
+
+def _micro(**over):
+    raw = json.loads(json.dumps(MICRO))
+    for section, values in over.items():
+        raw[section].update(values)
+    return validate_params(raw, "micro")
+
+
+# ---------------------------------------------------------------- grid
+def test_expand_grid_counts_order_and_ids():
+    p = _micro(grid={**MICRO["grid"], "augmentations": [[], ["shift", "noise"]],
+                     "models": {"fno2d": {"width": 4}, "unet_small": {"model": "unet", "channels": [4, 8]}}})
+    cells = expand_grid(p)
+    assert len(cells) == 2 * 2 * 2 * 2
+    ids = [c.id for c in cells]
+    assert ids[:3] == ["fno2d__none__none__s0", "fno2d__none__none__s1", "fno2d__none__shift+noise__s0"]
+    assert "unet_small__transfer__shift+noise__s1" in ids
+    assert len(set(ids)) == len(ids)
+    assert all(c.id.replace("+", "").replace("_", "").replace("-", "").isalnum() for c in cells)
+    unet = find_cell(p, "unet_small__none__none__s0")
+    assert unet.backbone == "unet" and unet.model_kwargs == {"channels": [4, 8]}
+    assert expand_grid(p) == cells  # stable
+    assert Cell.from_dict(json.loads(json.dumps(unet.to_dict()))) == unet
+
+
+def test_pretraining_fractions_skip_strategy_none():
+    p = _micro(pretrain={"fractions": ["1/9", 1]})
+    ids = [c.id for c in expand_grid(p)]
+    assert ids == ["fno2d__none__none__s0", "fno2d__none__none__s1", "fno2d__transfer__none__s0__pf1of9",
+                   "fno2d__transfer__none__s1__pf1of9", "fno2d__transfer__none__s0", "fno2d__transfer__none__s1"]
+
+
+def test_finetunes_include_navier_stokes_and_round_trip_ids():
+    p = load_params(ROOT / "parameters" / "smoke.yaml")
+    fts = finetunes(p)
+    assert len(fts) == 2 * 3 * 2 + 1 * 2
+    assert fts[-1] == FineTune("fixed_future", "id", "navier_stokes", 4)
+    assert all(FineTune.from_id(ft.id) == ft for ft in fts)
+    with pytest.raises(ValueError):
+        FineTune.from_id("heat__n4")
+
+
+def test_find_cell_unknown_id_suggests():
+    with pytest.raises(Exception, match="did you mean 'fno2d__none__none__s0'"):
+        find_cell(_micro(), "fno2d__none__none__s00")
+
+
+# ---------------------------------------------------------------- run_cell resume
+def _machine(tmp_path):
+    return validate_machine({"data_dir": str(tmp_path / "data")})
+
+
+def test_run_cell_resumes_only_missing_finetunes(tmp_path):
+    params, machine = _micro(), _machine(tmp_path)
+    cell = find_cell(params, "fno2d__transfer__none__s0")
+    cell_dir = tmp_path / "cell"
+    calls = []
+
+    def dying_train(cfg):
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")  # the process dies mid-cell
+        calls.append(Path(cfg.out).name)
+        return fake_train(cfg)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_cell(cell, params, machine, cell_dir, train_fn=dying_train, pretrain_fn=fake_pretrain)
+    assert not (cell_dir / DONE).exists()
+    assert (cell_dir / "pretrain" / "PRETRAINED.json").exists()
+
+    resumed, pretrains = [], []
+
+    def counting_train(cfg):
+        resumed.append(Path(cfg.out).name)
+        return fake_train(cfg)
+
+    def counting_pretrain(cfg):
+        pretrains.append(cfg)
+        return fake_pretrain(cfg)
+
+    result = run_cell(cell, params, machine, cell_dir, train_fn=counting_train, pretrain_fn=counting_pretrain)
+    all_ids = [ft.id for ft in finetunes(params)]
+    assert pretrains == []  # the finished pretraining is reused
+    assert sorted(resumed) == sorted(set(all_ids) - set(calls))
+    assert [r["finetune_id"] for r in result["finetunes"]] == all_ids
+    assert (cell_dir / DONE).exists() and (cell_dir / "summary.csv").exists() and (cell_dir / "loss_curves.png").exists()
+
+    def must_not_run(cfg):
+        raise AssertionError("a DONE cell ran again")
+
+    again = run_cell(cell, params, machine, cell_dir, train_fn=must_not_run, pretrain_fn=must_not_run)
+    assert again["finetunes"] == result["finetunes"]
+
+
+def test_strategy_none_skips_pretraining(tmp_path):
+    params = _micro()
+    seen = []
+
+    def train(cfg):
+        seen.append(cfg.init)
+        return fake_train(cfg)
+
+    run_cell(find_cell(params, "fno2d__none__none__s1"), params, _machine(tmp_path), tmp_path / "c",
+             train_fn=train, pretrain_fn=lambda cfg: pytest.fail("pretrained for strategy none"))
+    assert seen and all(init is None for init in seen)
+    assert not (tmp_path / "c" / "pretrain").exists()
+
+
+# ---------------------------------------------------------------- Dask: killed worker, killed driver
+def _expected_rows(params_path):
+    p = load_params(params_path)
+    return len(expand_grid(p)) * len(finetunes(p))
+
+
+def _check_results(out: Path, n_expected: int) -> pd.DataFrame:
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == n_expected
+    assert not df.duplicated(["cell_id", "finetune_id"]).any()
+    assert df.test_rel_l2.notna().all()
+    return df
+
+
+def test_dask_sweep_survives_a_killed_worker(study, tmp_path, monkeypatch):
+    params_path, machine_path = study
+    monkeypatch.setenv("PDE_TEST_FAKE_SLEEP", "0.25")
+    out = tmp_path / "sweep"
+    killed = []
+
+    def killer():
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            for pid_file in out.glob("cells/*/worker.pid"):
+                cell = pid_file.parent
+                started = list(cell.glob("finetune/*/metrics.json"))
+                if started and not (cell / DONE).exists():
+                    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                    killed.append(cell.name)
+                    return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    result = run_sweep(params_path, out, machine=machine_path, runner=fake_runner, progress=False, reports=False)
+    thread.join()
+    assert killed, "no worker was killed mid-cell"
+    assert not result.failed
+    _check_results(out, _expected_rows(params_path))
+    assert all((out / "cells" / c.id / DONE).exists() for c in expand_grid(load_params(params_path)))
+    # the killed cell resumed: each of its fine-tunes ran at most twice (once if finished before the kill)
+    log = (out / "cells" / killed[0] / "train_calls.log").read_text().split()
+    assert set(log) == {ft.id for ft in finetunes(load_params(params_path))}
+    assert len(log) <= len(set(log)) + 1
+
+
+def test_killed_driver_then_rerun_gives_identical_results(study, tmp_path):
+    params_path, machine_path = study
+    from pde_lib.report.render import refresh_results
+    from pde_lib.sweep.run import prepare_sweep
+
+    reference = tmp_path / "reference"  # uninterrupted, sequential, no Dask
+    prepare_sweep(params_path, reference, machine_path, progress=False)
+    for cell in expand_grid(load_params(params_path)):
+        fake_runner(cell.id, str(reference))
+    refresh_results(reference)
+
+    out = tmp_path / "interrupted"
+    script = (f"import sys; sys.path.insert(0, {str(TESTS)!r})\n"
+              "from test_sweep import fake_runner\nfrom pde_lib.sweep import run_sweep\n"
+              f"run_sweep({str(params_path)!r}, {str(out)!r}, machine={str(machine_path)!r}, "
+              "runner=fake_runner, progress=False, reports=False)\n")
+    env = {**os.environ, "PDE_TEST_FAKE_SLEEP": "0.25"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not list(out.glob("cells/*/DONE.json")):
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)  # the driver (and with it the scheduler) dies
+        proc.wait()
+        done_before = len(list(out.glob("cells/*/DONE.json")))
+        assert done_before < len(expand_grid(load_params(params_path)))
+        result = run_sweep(params_path, out, machine=machine_path, runner=fake_runner, progress=False,
+                           reports=False)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # orphaned workers of the killed driver
+        except ProcessLookupError:
+            pass
+    assert result.skipped >= done_before and not result.failed
+    _check_results(out, _expected_rows(params_path))
+    assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+
+
+def test_changed_parameters_are_refused_for_an_existing_sweep(study, tmp_path):
+    params_path, machine_path = study
+    from pde_lib.sweep.run import prepare_sweep
+
+    prepare_sweep(params_path, tmp_path / "s", machine_path, progress=False)
+    other = tmp_path / "other.yaml"
+    raw = json.loads(json.dumps(MICRO))
+    raw["grid"]["seeds"] = [0, 1, 2]
+    other.write_text(yaml.safe_dump(raw))
+    with pytest.raises(Exception, match="different parameters"):
+        prepare_sweep(other, tmp_path / "s", machine_path, progress=False)
+
+
+# ---------------------------------------------------------------- end to end (real notebooks)
+@pytest.mark.slow
+def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
+    params_path, machine_path = study
+    raw = json.loads(json.dumps(MICRO))
+    raw["grid"]["seeds"] = [0]
+    p = tmp_path / "micro1.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "e2e"
+    result = run_sweep(p, out, machine=machine_path, progress=False)
+    assert not result.failed, result.format()
+    df = _check_results(out, 2 * 4)
+    assert set(df.strategy) == {"none", "transfer"} and set(df.pde) == {"heat", "advection"}
+    for cell in ("fno2d__none__none__s0", "fno2d__transfer__none__s0"):
+        nb = out / "cells" / cell / "experiment.ipynb"
+        assert nb.exists() and "4 fine-tunes done" in nb.read_text()
+    for name in ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift"):
+        html = out / "reports" / f"{name}.html"
+        assert html.exists(), result.reports
+        text = html.read_text()
+        assert "Report:" in text and "8 fine-tunes from 2 cells" in text
+        assert "def " not in text and "import " not in text  # code hidden from readers
+    # a second run does nothing new and rewrites the same results
+    before = (out / "results.csv").read_bytes()
+    again = run_sweep(p, out, machine=machine_path, progress=False, reports=False)
+    assert again.skipped == 2 and (out / "results.csv").read_bytes() == before
