@@ -15,7 +15,7 @@ import torch
 
 from pde_lib.augmentations import (AUGMENTATIONS, INPUT_NOISE_KEY, add_input_noise,
                                    augment_copies, augment_dataset, get_augmentation)
-from pde_lib.augmentations.base import roll_cells, shift_fields
+from pde_lib.augmentations.base import moving_shift, roll_cells, shift_fields
 from pde_lib.augmentations.diagnostics import (demo_pairs, invalid_examples, invalid_table,
                                                pde_residual, plot_side_by_side, resolve,
                                                resolve_error, residual_table)
@@ -178,6 +178,11 @@ def test_subgrid_shift_exact_for_band_limited():
         assert (out[b, 0] - ref).abs().max() < 1e-5
     back = shift_fields(out, -sx, -sy)
     assert (back - u).abs().max() < 1e-5
+    # the per-frame (Galilean) shift agrees with fourier_shift frame by frame
+    v = torch.randn(2, 3, 16, 16)
+    mx, my = torch.rand(2, 3, dtype=torch.float64), torch.rand(2, 3, dtype=torch.float64)
+    ref = fourier_shift(v.reshape(6, 16, 16), mx.reshape(-1), my.reshape(-1)).reshape(2, 3, 16, 16)
+    assert torch.allclose(moving_shift(v, mx, my), ref, atol=1e-6)
 
 
 def test_shift_rounds_burgers_and_ns_to_cells_and_keeps_ns_forcing(hab, ns):

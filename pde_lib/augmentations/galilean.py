@@ -19,7 +19,8 @@ over samples) and up to 10% (worst sample). ``burgers_refine=k`` (k >= 1) avoids
 Burgers copy is re-solved from its boosted frame 0, u0 + w, spectrally upsampled to a k-times
 finer grid (k = 4 meets the accuracy bar for ID data, 8 for OOD). That is exact to solver
 accuracy when frame 0 is resolved on the stored grid (true for generated data, whose initial
-sine sum has modes <= 3), and costs a Burgers solve (~0.03 s per sample on one CPU core)."""
+sine sum has modes <= 3), and costs a Burgers solve (~0.1 s per sample on one CPU core, about ten FNO2D
+training steps per 32 samples; see benchmarks/augmentation_cost.py)."""
 
 from __future__ import annotations
 
