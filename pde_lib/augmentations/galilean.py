@@ -12,15 +12,17 @@ Not heat (a moving frame adds an advection term) nor Navier-Stokes (its forcing 
 space).
 
 Accuracy on Burgers. Stored Burgers frames are point samples of fronts much thinner than a cell,
-so a sub-grid Fourier shift of them is approximate. Measured against a fresh solve of the boosted
-problem (16 ID samples, 32 x 32, max_velocity 0.5): the last frame is off by <= 1.1e-3 relative
-L2, but the steepest frames (t ~ 0.1-0.5, inside the fixed-future input window) by 1-3% (median
-over samples) and up to 10% (worst sample). ``burgers_refine=k`` (k >= 1) avoids this: each
-Burgers copy is re-solved from its boosted frame 0, u0 + w, spectrally upsampled to a k-times
-finer grid (k = 4 meets the accuracy bar for ID data, 8 for OOD). That is exact to solver
-accuracy when frame 0 is resolved on the stored grid (true for generated data, whose initial
-sine sum has modes <= 3), and costs a Burgers solve (~0.1 s per sample on one CPU core, about ten FNO2D
-training steps per 32 samples; see benchmarks/augmentation_cost.py)."""
+so a sub-grid Fourier shift of them is approximate. Relative L2 against a fresh solve of the
+boosted problem (16 samples, 32 x 32, max_velocity 0.5):
+    ID:  last frame <= 1.1e-3; steepest frames (t ~ 0.1-0.5, inside the fixed-future input
+         window) 1-3% (median over samples), up to 10% (worst sample);
+    OOD: last frame up to 3.6e-2; worst frame 14% (median over samples), up to 31%.
+``burgers_refine=k`` (k >= 1) avoids this: each Burgers copy is re-solved from its boosted
+frame 0, u0 + w, spectrally upsampled to a k-times finer grid (k = 4 meets the accuracy bar for
+ID data, 8 for OOD). That is exact to solver accuracy when frame 0 is resolved on the stored grid
+(true for generated data, whose initial sine sum has modes <= 3), and costs a Burgers solve
+(~0.1 s per sample on one CPU core at k = 4, about ten FNO2D training steps per 32 samples; see
+benchmarks/augmentation_cost.py)."""
 
 from __future__ import annotations
 
