@@ -379,3 +379,18 @@ def test_cli_train_smoke(data, tmp_path, capsys):
     assert m["params"]["samples"] == 8 and m["params"]["batch_size"] == 4 and m["seed"] == 3
     assert cli_main(args[:2] + ["fno9"] + args[3:]) == 2
     assert "unknown model 'fno9'" in capsys.readouterr().err
+
+
+def test_cli_has_a_flag_for_every_config_field():
+    from pde_lib.cli import build_parser
+    from pde_lib.cli.train import config_from_args
+
+    ns = build_parser().parse_args(["train", "--model", "unet", "--train", "a", "--valid", "b", "--test", "c",
+                                    "--out", "o", "--augmentation", "noise,shift", "--max-shift", "0.5",
+                                    "--model-kwargs", '{"channels": [8, 16]}', "--resume", "--no-progress"])
+    config = config_from_args(ns)
+    assert config.augmentation == ["noise", "shift"] and config.max_shift == 0.5 and config.resume
+    assert config.model_kwargs == {"channels": [8, 16]} and config.progress is False
+    flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
+    missing = set(TrainConfig.field_names()) - flags - {"progress"}
+    assert not missing, f"TrainConfig fields without a CLI flag: {missing}"
