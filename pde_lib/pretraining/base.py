@@ -44,6 +44,8 @@ class Strategy:
     n_classes: int = 0
     needs_coefficients: bool = False
     trains: bool = True
+    #: best accuracy a perfect classifier can reach (< 1 where labels are inherently ambiguous)
+    max_accuracy: float = 1.0
 
     def __init__(self, window: int = 8, head_input: str = "features", window_start: str = "first",
                  task: str = "fixed_future", dt: float = 0.0625, **options: Any):

@@ -216,7 +216,9 @@ class PretrainRun:
         metrics: dict[str, Any] = {
             "strategy": config.strategy, "model": config.model, "model_config": dict(model.config),
             "head_input": config.head_input, "classification": self.strategy.classification,
-            "chance_accuracy": self.strategy.chance, **self.history, "pretext_stats": self.extra_stats,
+            "chance_accuracy": self.strategy.chance,
+            "max_accuracy": self.strategy.max_accuracy if self.strategy.classification else None,
+            **self.history, "pretext_stats": self.extra_stats,
             "epochs": len(self.history["pretext_loss"]), "steps": len(self.history["pretext_loss"]) * len(self.slices),
             "n_params_backbone": sum(p.numel() for p in model.parameters()),
             "n_params_head": sum(p.numel() for p in self.head.parameters()),
