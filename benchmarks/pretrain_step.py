@@ -3,10 +3,12 @@
 FNO2D at paper size (width 48, 4 modes, 4 layers), batch 32, 32 x 32, 32 frames per trajectory.
 One step = pretext batch construction + forward + backward + AdamW step (+ cosine lr step); the
 supervised step = fixed-future windowing + forward + relative L2 + backward + AdamW step. Rounds
-are interleaved (every strategy once per round, the supervised step with them), so load on a shared
-machine hits all alike; medians over rounds. Targets: <= 2x the supervised step, PICL <= 4x.
+are interleaved (every step once per round, in an order rotated each round), so load on a shared
+machine hits all alike; medians over rounds. On CPU the clock is the process CPU time by default
+(robust to other jobs on a shared machine; use --threads 1 for a clean per-core number), on CUDA
+wall time with synchronisation. Targets: <= 2x the supervised step, PICL <= 4x.
 
-    python benchmarks/pretrain_step.py [--device cpu,cuda] [--rounds 15] [--threads N]
+    python benchmarks/pretrain_step.py [--device cpu,cuda] [--rounds 15] [--threads N] [--clock cpu|wall]
 """
 
 from __future__ import annotations
@@ -92,20 +94,24 @@ def make_steps(ds: Dataset, device) -> dict:
     return steps
 
 
-def measure(device_name: str, batch: int, n: int, rounds: int, warmup: int) -> dict[str, float]:
+def measure(device_name: str, batch: int, n: int, rounds: int, warmup: int, clock: str | None) -> dict[str, float]:
     device = torch.device(device_name)
+    clock = clock or ("cpu" if device.type == "cpu" else "wall")
+    now = time.process_time if clock == "cpu" else time.perf_counter
     ds = synthetic_data(batch, n, device)
     steps = make_steps(ds, device)
+    names = list(steps)
     times: dict[str, list[float]] = {k: [] for k in steps}
     for r in range(warmup + rounds):
-        for name, fn in steps.items():
+        for i in range(len(names)):
+            name = names[(i + r) % len(names)]
             _sync(device)
-            t0 = time.perf_counter()
-            fn()
+            t0 = now()
+            steps[name]()
             _sync(device)
             if r >= warmup:
-                times[name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) * 1e3 for k, v in times.items()}
+                times[name].append(now() - t0)
+    return {k: statistics.median(times[k]) * 1e3 for k in names}
 
 
 def main() -> None:
@@ -116,12 +122,16 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=15)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--clock", choices=["cpu", "wall"], default=None,
+                   help="cpu: process CPU time (default on CPU); wall: elapsed time (default on CUDA)")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     devices = args.device.split(",") if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    results = {d: measure(d, args.batch, args.n, args.rounds, args.warmup) for d in devices}
-    print(f"FNO2D {PAPER_FNO}, batch {args.batch}, {args.n}x{args.n}, median of {args.rounds} steps "
+    results = {d: measure(d, args.batch, args.n, args.rounds, args.warmup, args.clock) for d in devices}
+    clocks = {d: args.clock or ("cpu" if d.startswith("cpu") else "wall") for d in devices}
+    print(f"FNO2D {PAPER_FNO}, batch {args.batch}, {args.n}x{args.n}, median of {args.rounds} steps, "
+          f"clock {clocks} "
           f"(torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
           + (f", {torch.cuda.get_device_name()}" if "cuda" in devices else "") + ")\n")
     head = "| strategy | " + " | ".join(f"{d} ms | {d} ratio" for d in devices) + " | target |"

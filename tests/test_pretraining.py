@@ -453,3 +453,11 @@ def test_cli_pretrain(files, tmp_path, capsys):
     assert m["params"]["strategy"] == "time_sort" and (tmp_path / "backbone.pt").exists()
     assert main(["pretrain", "--strategy", "nope", "--model", "fno2d", "--data", files["small"],
                  "--out", str(tmp_path)]) == 2
+
+
+def test_augmented_pretraining(files):
+    """Augmented copies join the training samples only; input noise never reaches the targets."""
+    m = run_pretraining(_cfg(files, "masked", epochs=1, holdout=0.2, augmentation=["shift", "noise"],
+                             augmentation_ratio=1.0, noise_level=0.05))
+    assert m["n_train"] == 14 and m["n_train_augmented"] == 28 and m["n_holdout"] == 4
+    assert math.isfinite(m["pretext_loss"][0]) and m["holdout_loss"][0] is not None
