@@ -336,7 +336,7 @@ def test_bad_inputs_fail_before_training(data, tmp_path):
         (dict(samples=100), DataError, "holds 16 heat samples; asked for 100"),
         (dict(train=_write_bad(tmp_path / "shape.h5", src, u=src.u.numpy()[:, :, :, :16]), samples=None), DataError,
          r"u has shape \(8, 32, 32, 16\)"),
-        (dict(valid=_write_bad(tmp_path / "nokey.h5", src, drop="cx")), DataError, "missing key /train/cx"),
+        (dict(valid=_write_bad(tmp_path / "nokey.h5", src, drop="cx")), DataError, "missing key /?train/cx"),
         (dict(test=_write_bad(tmp_path / "nan.h5", src, u=nan_u)), DataError, "sample 3 contains NaN"),
         (dict(window=30, target_frame=40), ConfigError, "only 32 frames"),
         (dict(task="next_step", window=31, target_frame=32), ConfigError, "only 32 frames"),
