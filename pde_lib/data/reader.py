@@ -52,13 +52,13 @@ def _pick_group(fh: h5py.File, path: Path, group: str | None) -> h5py.Group:
 
 def _read(g: h5py.Group, key: str, path: Path, index=None) -> np.ndarray:
     if key not in g:
-        raise DataError(f"{path}: missing key {g.name.rstrip('/')}/{key}; a data file needs "
+        raise DataError(f"{path}: missing key {g.name.strip('/')}/{key}; a data file needs "
                         f"{', '.join(('u', 'x', 't') + COEFFICIENT_KEYS)}")
     try:
         ds = g[key]
         return ds[()] if index is None else ds[index]
     except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read {g.name.rstrip('/')}/{key} (corrupt or truncated?): {exc}") from exc
+        raise DataError(f"{path}: cannot read {g.name.strip('/')}/{key} (corrupt or truncated?): {exc}") from exc
 
 
 def load_dataset(path: str | os.PathLike, group: str | None = None,

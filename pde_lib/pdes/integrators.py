@@ -30,37 +30,51 @@ def ifrk4_step(vh: torch.Tensor, dt: torch.Tensor | float, lin: torch.Tensor, no
 
 
 def integrate_frames(vh0: torch.Tensor, lin: torch.Tensor, nonlinear: Nonlinear,
-                     times: torch.Tensor, max_dt: Callable[[torch.Tensor], float],
+                     times: torch.Tensor, max_dt: Callable[[torch.Tensor], torch.Tensor],
                      record: Callable[[torch.Tensor], torch.Tensor], *, max_steps_per_frame: int,
                      pde: str, progress: Callable[[int], None] | None = None) -> torch.Tensor:
-    """March ``vh0`` through ``times`` (T,), recording ``record(vh)`` at each: (B, T, ...).
+    """March ``vh0`` (B, N, M) through ``times`` (T,), recording ``record(vh)`` at each.
 
-    ``max_dt(vh)`` returns the largest stable step for the whole batch from the current state.
-    The first time must be 0. A frame that would need more than ``max_steps_per_frame`` steps
-    is an unstable setting and raises SolverError."""
+    ``max_dt(vh)`` returns each sample's largest stable step (B,) from its current state. Each
+    sample takes its own whole number of equal steps per frame interval, so its result does not
+    depend on which other samples share the batch: the batch runs the largest step count, and a
+    sample that has taken all of its steps is held fixed. The first time must be 0. A frame that
+    would need more than ``max_steps_per_frame`` steps is an unstable setting: SolverError."""
     times = [float(t) for t in times]
     if abs(times[0]) > 1e-12:
         raise ValueError("the first output time must be 0")
     frames = [record(vh0)]
     vh = vh0
+    shape = (-1,) + (1,) * (vh0.dim() - 1)
     for k in range(1, len(times)):
         interval = times[k] - times[k - 1]
-        dt_cap = max_dt(vh)
-        if not math.isfinite(dt_cap) or dt_cap <= 0:
-            raise SolverError(f"{pde}: the CFL step is {dt_cap!r} before t={times[k - 1]:g}; "
-                              "the state is non-finite or unbounded")
-        n_steps = max(1, math.ceil(interval / dt_cap - 1e-9))
-        if n_steps > max_steps_per_frame:
-            raise SolverError(
-                f"{pde}: the CFL condition needs {n_steps} steps for the frame at t={times[k]:g} "
-                f"(limit {max_steps_per_frame}); the solution is too fast for this grid and dt"
-            )
-        dt = interval / n_steps
+        dt_cap = max_dt(vh).to(torch.float64)
+        bad = ~torch.isfinite(dt_cap) | (dt_cap <= 0)
+        if bool(bad.any()):
+            i = int(torch.nonzero(bad)[0])
+            err = SolverError(f"{pde}: the CFL step is {float(dt_cap[i])!r} before t={times[k - 1]:g}; "
+                              f"the state is non-finite or unbounded at batch index {i}")
+            err.sample_index = i
+            raise err
+        n_steps = torch.ceil(interval / dt_cap - 1e-9).clamp_min(1)
+        n_max = int(n_steps.max())
+        if n_max > max_steps_per_frame:
+            i = int(torch.argmax(n_steps))
+            err = SolverError(
+                f"{pde}: the CFL condition needs {n_max} steps for the frame at t={times[k]:g} "
+                f"(limit {max_steps_per_frame}) at batch index {i}; the solution is too fast for "
+                "this grid and dt")
+            err.sample_index = i
+            raise err
+        dt = (interval / n_steps).to(lin.real.dtype if lin.is_complex() else lin.dtype).reshape(shape)
         e_full = torch.exp(lin * dt)
         e_half = torch.exp(lin * (0.5 * dt))
-        for _ in range(n_steps):
-            vh = ifrk4_step(vh, dt, lin, nonlinear, e_full, e_half)
+        uniform = bool((n_steps == n_max).all())
+        active_until = n_steps.to(vh.device).reshape(shape)
+        for step in range(n_max):
+            new = ifrk4_step(vh, dt, lin, nonlinear, e_full, e_half)
+            vh = new if uniform else torch.where(step < active_until, new, vh)
         frames.append(record(vh))
         if progress is not None:
-            progress(n_steps)
+            progress(n_max)
     return torch.stack(frames, dim=1)

@@ -35,6 +35,12 @@ def dealias_mask(n: int, device=None) -> torch.Tensor:
     return (m_x < cut) & (m_y < cut)
 
 
+def dealias(f: torch.Tensor) -> torch.Tensor:
+    """Project a field (..., n, n) onto the 2/3-rule modes (as the solvers do with products)."""
+    n = f.shape[-1]
+    return torch.fft.irfft2(torch.fft.rfft2(f) * dealias_mask(n, device=f.device), s=f.shape[-2:])
+
+
 def nyquist_free(uh: torch.Tensor) -> torch.Tensor:
     """Zero the Nyquist modes of an even-sized transform, whose derivative is not real."""
     n = uh.shape[-2]
