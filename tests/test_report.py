@@ -81,6 +81,14 @@ def test_paired_improvement_is_exact_for_a_constant_ratio():
     assert table.loc["transfer", "heat"] == "+10.0% [+10.0, +10.0]"
 
 
+def test_paired_improvement_along_augmentation():
+    df = _frame()
+    aug = df[df.strategy == "none"].assign(augmentation="shift", test_rel_l2=lambda d: d.test_rel_l2 * 0.8)
+    paired = paired_improvement(pd.concat([df, aug]), factor="augmentation", baseline="none")
+    assert len(paired) == 8 and set(paired.strategy) == {"none"}
+    assert np.allclose(paired.improvement_pct, 20.0)
+
+
 def test_paired_improvement_needs_matching_partner():
     df = _frame()
     df = df[~((df.strategy == "none") & (df.seed == 1))]

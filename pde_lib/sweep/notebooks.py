@@ -84,4 +84,28 @@ def to_html(notebook: str | Path, html: str | Path) -> Path:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
     write_text(html, body)
+    os.chmod(html, 0o644)  # a report is for readers (the atomic temp file is created 0600)
     return Path(html)
+
+
+def refresh_paired(name: str, timeout: int | None = 600) -> Path:
+    """Rebuild ``notebooks/<name>.ipynb`` from its jupytext source and execute it in place with
+    its default (smoke) parameters, so the committed pair holds fresh outputs for nbval.
+    Papermill's run metadata (paths, timestamps) is stripped to keep diffs small."""
+    import nbformat
+
+    target = NOTEBOOK_DIR / f"{name}.ipynb"
+    materialise(name, target)
+    execute(target, target, {}, cwd=NOTEBOOK_DIR, timeout=timeout)
+    nb = nbformat.read(str(target), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "tags" in cell.metadata:
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "injected-parameters"]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    nbformat.write(nb, str(target))
+    return target

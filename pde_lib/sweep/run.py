@@ -74,6 +74,10 @@ def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True):
     machine = validate_machine(m, machine.source)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
     _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
+    if machine.device == "cpu":  # oversubscribed OpenMP threads slow CPU solves down many times
+        import torch
+
+        torch.set_num_threads(machine.torch_threads)
     records = ensure_datasets(params, machine, machine.data_dir, progress=progress)
     write_json(out / "datasets.json", records)
     ensure_kernel()
