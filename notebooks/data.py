@@ -15,7 +15,8 @@
 # %% tags=["parameters"]
 params_path = "../parameters/smoke.yaml"  # study parameter file
 data_dir = "../outputs/data"               # where the .h5 files go
-n_show = 3                                  # trajectories shown per PDE
+n_show = 2                                  # trajectories shown per PDE
+distribution = "id"                         # which train files to plot (id or ood)
 
 # %%
 import warnings
@@ -31,6 +32,7 @@ from pde_lib.report.tables import dataset_summary
 from pde_lib.sweep import ensure_datasets
 
 torch.set_num_threads(1)
+plt.rcParams["figure.dpi"] = 60
 params = load_params(params_path)
 records = ensure_datasets(params, data_dir=data_dir, progress=False)
 
@@ -46,7 +48,7 @@ for name, rec in records.items():
 # ## Trajectories (training files; coefficient values in the row labels)
 
 # %%
-for name in [n for n in records if n.startswith(("train_", "ns_train_"))]:
+for name in [n for n in records if n in (f"train_{distribution}", f"ns_train_{distribution}")]:
     ds = load_dataset(records[name]["path"])
     for pde in sorted(set(ds.pde)):
         sub = load_dataset(records[name]["path"], pde=pde, n=n_show)

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from pde_lib.report.aggregate import load_results, select, summarise
-from pde_lib.report.plots import grouped_bars
+from pde_lib.report.plots import grouped_points
 from pde_lib.report.tables import ci_table, improvement_table, sweep_overview
 
 results = load_results(sweep_dir)
@@ -53,7 +53,7 @@ for pde in sorted(df["pde"].unique()):
 
 # %%
 s = summarise(df, ["augmentation", "strategy", "pde"])
-fig = grouped_bars(s, group="strategy", bar="augmentation", panel="pde", title="test rel. L2 by augmentation")
+fig = grouped_points(s, group="strategy", hue="augmentation", panel="pde", title="test rel. L2 by augmentation")
 plt.show()
 plt.close(fig)
 

@@ -63,8 +63,6 @@ imp = improvement_summary(df, ["strategy", "samples"])
 display(ci_table(imp, "strategy", "samples", pct=True) if len(imp) else "no strategy besides none")
 if len(imp):
     fig = ci_lines(imp.assign(pde="all PDEs"), x="samples", line="strategy", panel="pde",
-                   ylabel="improvement over none (%)")
-    fig.axes[0].set_yscale("linear")
-    fig.axes[0].axhline(0, color="k", lw=0.8)
+                   ylabel="improvement over none (%)", logy=False, hline=0.0)
     plt.show()
     plt.close(fig)

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from pde_lib.report.aggregate import load_results, select, summarise
-from pde_lib.report.plots import ci_lines, grouped_bars
+from pde_lib.report.plots import ci_lines, grouped_points
 from pde_lib.report.tables import ci_table, improvement_table, sweep_overview
 
 results = load_results(sweep_dir)
@@ -49,7 +49,7 @@ print(f"ID/OOD fine-tunes: {len(base)}; Navier-Stokes fine-tunes: {len(ns)}")
 for pde in sorted(base["pde"].unique()):
     display(Markdown(f"### {pde}"))
     display(ci_table(summarise(select(base, pde=pde), ["strategy", "distribution"]), "strategy", "distribution"))
-fig = grouped_bars(summarise(base, ["strategy", "distribution", "pde"]), group="strategy", bar="distribution",
+fig = grouped_points(summarise(base, ["strategy", "distribution", "pde"]), group="strategy", hue="distribution",
                    panel="pde", title="ID vs OOD fine-tuning")
 plt.show()
 plt.close(fig)

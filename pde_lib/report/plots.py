@@ -1,16 +1,35 @@
-"""Report figures (matplotlib, Agg-safe). Every function returns its ``Figure``; callers close it."""
+"""Report figures (matplotlib). Every function returns its ``Figure``; callers show and close it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # headless processes fall back to Agg; kernels use inline
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+def _plain_log(axis) -> None:
+    """Log-scale tick labels as plain numbers (0.5, 2, 100) instead of 5 x 10^-1."""
+    fmt = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
+    axis.set_major_formatter(fmt)
+    axis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:.3g}" if _few_decades(axis) else ""))
+
+
+def _few_decades(axis) -> bool:
+    lo, hi = axis.get_view_interval()
+    return lo > 0 and hi / lo < 20
+
+
+def _set_y(ax, values, logy: bool) -> None:
+    """Log y axis with plain labels when asked and the data span at least 3x; else linear."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if logy and v.size and v.min() > 0 and v.max() / v.min() >= 3:
+        ax.set_yscale("log")
+        _plain_log(ax.yaxis)
 
 
 def cell_loss_curves(cell_dir: str | Path):
@@ -51,8 +70,10 @@ def heatmap(table: pd.DataFrame, title: str = "", fmt: str = "{:.3g}", cmap: str
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isfinite(values[i, j]):
+                level = float(im.norm(values[i, j]))  # text colour readable on the cell colour
+                dark = abs(level - 0.5) > 0.3 if center_zero else level > 0.5
                 ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if not center_zero else "black")
+                        color="white" if dark else "black")
     fig.colorbar(im, ax=ax, shrink=0.8)
     ax.set_title(title)
     fig.tight_layout()
@@ -60,7 +81,7 @@ def heatmap(table: pd.DataFrame, title: str = "", fmt: str = "{:.3g}", cmap: str
 
 
 def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None, logx: bool = True,
-             ylabel: str = "test rel. L2", title: str = ""):
+             ylabel: str = "test rel. L2", title: str = "", logy: bool = True, hline: float | None = None):
     """Mean against ``x``, one line per ``line`` value, with the 95% CI as a shaded band; one
     panel per ``panel`` value."""
     panels = sorted(summary[panel].unique()) if panel else [None]
@@ -73,7 +94,12 @@ def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None,
             ax.fill_between(g[x], g["ci_low"], g["ci_high"], alpha=0.2)
         if logx:
             ax.set_xscale("log")
-        ax.set_yscale("log")
+            xs = sorted(sub[x].unique())
+            ax.set_xticks(xs, [f"{v:g}" for v in xs])
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        _set_y(ax, sub[["ci_low", "ci_high"]].to_numpy(), logy)
+        if hline is not None:
+            ax.axhline(hline, color="k", lw=0.8)
         ax.set_xlabel(x)
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
@@ -85,30 +111,30 @@ def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None,
     return fig
 
 
-def grouped_bars(summary: pd.DataFrame, group: str, bar: str, panel: str | None = None,
-                 ylabel: str = "test rel. L2", title: str = "", logy: bool = True):
-    """Grouped bars of the mean with 95% CI error bars: ``group`` on the x axis, one bar per
-    ``bar`` value, one panel per ``panel`` value."""
+def grouped_points(summary: pd.DataFrame, group: str, hue: str, panel: str | None = None,
+                   ylabel: str = "test rel. L2", title: str = "", logy: bool = True):
+    """Means as dots with 95% CI error bars: ``group`` on the x axis, one dodged colour per
+    ``hue`` value, one panel per ``panel`` value (dots, not bars, so a log axis stays honest)."""
     panels = sorted(summary[panel].unique()) if panel else [None]
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(4.5, 1.0 + 0.9 * summary[group].nunique()) * len(panels), 3.8),
-                             squeeze=False)
+    width = max(4.0, 1.0 + 0.8 * summary[group].nunique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), 3.6), squeeze=False)
     for ax, pv in zip(axes[0], panels):
         sub = summary if pv is None else summary[summary[panel] == pv]
         groups = sorted(sub[group].unique(), key=str)
-        bars = sorted(sub[bar].unique(), key=str)
-        width = 0.8 / max(1, len(bars))
-        for k, bv in enumerate(bars):
-            g = sub[sub[bar] == bv].set_index(group).reindex(groups)
-            xs = np.arange(len(groups)) + (k - (len(bars) - 1) / 2) * width
+        hues = sorted(sub[hue].unique(), key=str)
+        step = 0.6 / max(1, len(hues))
+        for k, hv in enumerate(hues):
+            g = sub[sub[hue] == hv].set_index(group).reindex(groups)
+            xs = np.arange(len(groups)) + (k - (len(hues) - 1) / 2) * step
             err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]]).clip(min=0)
-            ax.bar(xs, g["mean"], width, yerr=err, capsize=2, label=str(bv))
+            ax.errorbar(xs, g["mean"], yerr=err, fmt="o", ms=5, capsize=3, label=str(hv))
         ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=30, ha="right")
-        if logy:
-            ax.set_yscale("log")
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        _set_y(ax, sub[["ci_low", "ci_high"]].to_numpy(), logy)
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
-        ax.grid(alpha=0.3, axis="y")
-    axes[0][-1].legend(fontsize=7, title=bar)
+        ax.grid(alpha=0.3, axis="y", which="both")
+    axes[0][-1].legend(fontsize=7, title=hue)
     if title and panel:
         fig.suptitle(title)
     fig.tight_layout()
