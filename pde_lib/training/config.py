@@ -46,6 +46,8 @@ class TrainConfig:
     max_shift: float | None = None
     max_scale: float | None = None
     max_velocity: float | None = None
+    subgrid: bool | None = None
+    burgers_refine: int | None = None
     strict_augmentation: bool = False
     resume: bool = False
     progress: bool = True
@@ -113,6 +115,10 @@ class TrainConfig:
         for key in ("noise_level", "max_shift", "max_scale", "max_velocity"):
             if getattr(self, key) is not None:
                 _float(self, key)
+        if self.subgrid is not None and not isinstance(self.subgrid, bool):
+            raise ConfigError(f"subgrid must be true or false, got {self.subgrid!r}")
+        if self.burgers_refine is not None:
+            _int(self, "burgers_refine", 0)
         for key in ("condition_on_coeffs", "strict_augmentation", "resume", "progress"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{key} must be true or false, got {getattr(self, key)!r}")
@@ -140,9 +146,9 @@ class TrainConfig:
             raise ConfigError(f"missing data file(s) for {', '.join(missing)}: train, valid and "
                               "test HDF5 files are all required")
 
-    def augmentation_strengths(self) -> dict[str, float]:
+    def augmentation_strengths(self) -> dict[str, float | int | bool]:
         """The strength keywords that were set, for ``augment_dataset``."""
-        keys = ("noise_level", "max_shift", "max_scale", "max_velocity")
+        keys = ("noise_level", "max_shift", "max_scale", "max_velocity", "subgrid", "burgers_refine")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
