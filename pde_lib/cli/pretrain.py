@@ -53,6 +53,10 @@ def add_arguments(p) -> None:
     a.add_argument("--max-shift", type=float, default=None)
     a.add_argument("--max-scale", type=float, default=None)
     a.add_argument("--max-velocity", type=float, default=None)
+    a.add_argument("--subgrid", action="store_const", const=True, default=None,
+                   help="shift Burgers/Navier-Stokes by sub-grid amounts too (default: whole cells)")
+    a.add_argument("--burgers-refine", type=int, default=None,
+                   help="galilean on Burgers: re-solve each copy on a k-times finer grid (default 8; 0 = Fourier shift)")
     a.add_argument("--strict-augmentation", action="store_true",
                    help="fail (instead of skipping) when an augmentation is not a symmetry of a sample's PDE")
     r = p.add_argument_group("run")

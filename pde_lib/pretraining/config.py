@@ -52,6 +52,8 @@ class PretrainConfig:
     max_shift: float | None = None
     max_scale: float | None = None
     max_velocity: float | None = None
+    subgrid: bool | None = None
+    burgers_refine: int | None = None
     strict_augmentation: bool = False
     progress: bool = True
 
@@ -76,8 +78,9 @@ class PretrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def augmentation_strengths(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in STRENGTH_KEYS if getattr(self, k) is not None}
+    def augmentation_strengths(self) -> dict[str, float | int | bool]:
+        keys = STRENGTH_KEYS + ("subgrid", "burgers_refine")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
     def validate(self) -> None:
         """Types and ranges of every field (names are checked against the registries by the loop)."""
@@ -111,6 +114,10 @@ class PretrainConfig:
         for key in STRENGTH_KEYS:
             if getattr(self, key) is not None:
                 _float(self, key)
+        if self.subgrid is not None and not isinstance(self.subgrid, bool):
+            raise ConfigError(f"subgrid must be true or false, got {self.subgrid!r}")
+        if self.burgers_refine is not None:
+            _int(self, "burgers_refine", 0)
         for key, valid in (("head_input", HEAD_INPUTS), ("task", TASKS), ("window_start", WINDOW_STARTS)):
             if getattr(self, key) not in valid:
                 raise ConfigError(f"{key} must be one of {', '.join(valid)}, got {getattr(self, key)!r}")
