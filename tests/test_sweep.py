@@ -73,6 +73,13 @@ def fake_runner(cell_id, sweep_dir):
     return {"cell_id": cell_id, "status": "done"}
 
 
+def failing_runner(cell_id, sweep_dir):
+    """Stand-in task that fails for one cell."""
+    if cell_id == "fno2d__transfer__none__s1":
+        raise RuntimeError("boom in the pretext head")
+    return fake_runner(cell_id, sweep_dir)
+
+
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
@@ -275,6 +282,19 @@ def test_killed_driver_then_rerun_gives_identical_results(study, tmp_path):
     assert result.skipped >= done_before and not result.failed
     _check_results(out, _expected_rows(params_path))
     assert (out / "results.csv").read_bytes() == (reference / "results.csv").read_bytes()
+
+
+def test_failed_cell_is_reported_and_the_rest_goes_on(study, tmp_path):
+    params_path, machine_path = study
+    out = tmp_path / "failing"
+    result = run_sweep(params_path, out, machine=machine_path, runner=failing_runner, progress=False, reports=False)
+    assert list(result.failed) == ["fno2d__transfer__none__s1"]
+    msg = result.failed["fno2d__transfer__none__s1"]
+    assert "RuntimeError: boom in the pretext head" in msg
+    assert str(out / "cells" / "fno2d__transfer__none__s1" / "experiment.ipynb") in msg
+    assert len(result.completed) == 3 and "FAILED fno2d__transfer__none__s1" in result.format()
+    df = _check_results(out, 3 * 4)
+    assert "fno2d__transfer__none__s1" not in set(df.cell_id)
 
 
 def test_changed_parameters_are_refused_for_an_existing_sweep(study, tmp_path):
