@@ -96,7 +96,7 @@ def test_paired_improvement_needs_matching_partner():
 
 
 def test_tables_and_formatting():
-    assert format_ci(0.1234, 0.1, 0.15) == "0.123 [0.1, 0.15]"
+    assert format_ci(0.12345, 0.1, 0.15) == "0.1235 [0.1, 0.15]"
     assert format_ci(float("nan"), 0, 0) == "-"
     t = strategy_table(_frame(), "heat")
     assert list(t.index) == ["none", "transfer"] and list(t.columns) == ["fno2d"]

@@ -316,23 +316,26 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
     params_path, machine_path = study
     raw = json.loads(json.dumps(MICRO))
     raw["grid"]["seeds"] = [0]
+    raw["grid"]["augmentations"] = [[], ["shift", "noise"]]
     p = tmp_path / "micro1.yaml"
     p.write_text(yaml.safe_dump(raw))
     out = tmp_path / "e2e"
     result = run_sweep(p, out, machine=machine_path, progress=False)
     assert not result.failed, result.format()
-    df = _check_results(out, 2 * 4)
+    df = _check_results(out, 4 * 4)
     assert set(df.strategy) == {"none", "transfer"} and set(df.pde) == {"heat", "advection"}
-    for cell in ("fno2d__none__none__s0", "fno2d__transfer__none__s0"):
+    assert set(df.augmentation) == {"none", "shift+noise"}
+    for cell in ("fno2d__none__none__s0", "fno2d__transfer__shift+noise__s0"):
         nb = out / "cells" / cell / "experiment.ipynb"
         assert nb.exists() and "4 fine-tunes done" in nb.read_text()
     for name in ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift"):
         html = out / "reports" / f"{name}.html"
         assert html.exists(), result.reports
         text = html.read_text()
-        assert "Report:" in text and "8 fine-tunes from 2 cells" in text
+        assert "Report:" in text and "16 fine-tunes from 4 cells" in text
         assert "def " not in text and "import " not in text  # code hidden from readers
+    assert "shift+noise" in (out / "reports" / "report_augmentations.html").read_text()
     # a second run does nothing new and rewrites the same results
     before = (out / "results.csv").read_bytes()
     again = run_sweep(p, out, machine=machine_path, progress=False, reports=False)
-    assert again.skipped == 2 and (out / "results.csv").read_bytes() == before
+    assert again.skipped == 4 and (out / "results.csv").read_bytes() == before

@@ -11,7 +11,7 @@ from pde_lib.report.aggregate import improvement_summary, summarise
 CELL_SUMMARY_COLUMNS = ["task", "distribution", "pde", "samples", "test_rel_l2", "valid_rel_l2", "best_epoch"]
 
 
-def format_ci(mean: float, low: float, high: float, digits: int = 3, pct: bool = False) -> str:
+def format_ci(mean: float, low: float, high: float, digits: int = 4, pct: bool = False) -> str:
     """"0.123 [0.110, 0.135]" (or "+12.3% [+4.0, +20.1]" with ``pct``); "-" when missing."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
@@ -21,7 +21,7 @@ def format_ci(mean: float, low: float, high: float, digits: int = 3, pct: bool =
 
 
 def ci_table(summary: pd.DataFrame, index: str | list[str], columns: str | list[str],
-             pct: bool = False, digits: int = 3) -> pd.DataFrame:
+             pct: bool = False, digits: int = 4) -> pd.DataFrame:
     """Pivot a ``summarise`` output into a table of "mean [low, high]" strings."""
     s = summary.copy()
     s["cell"] = [format_ci(m, lo, hi, digits, pct) for m, lo, hi in zip(s["mean"], s["ci_low"], s["ci_high"])]

@@ -17,22 +17,37 @@ KERNEL_NAME = "pde-lib"
 NOTEBOOK_DIR = Path(os.environ.get("PDE_LIB_NOTEBOOKS", Path(__file__).resolve().parents[2] / "notebooks"))
 
 
+#: kernel log level CRITICAL: keeps ipykernel's start-up warnings out of the sweep's output
+#: (cell errors still reach papermill and the executed notebook)
+KERNEL_ARGS = ["--IPKernelApp.log_level=50"]
+
+
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
     """Make sure a kernelspec ``name`` running ``sys.executable`` exists; return its name."""
+    import shutil
+    import tempfile
+
+    from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+    ksm = KernelSpecManager()
     try:
-        spec = KernelSpecManager().get_kernel_spec(name)
-        if spec.argv and os.path.realpath(spec.argv[0]) == os.path.realpath(sys.executable):
+        spec = ksm.get_kernel_spec(name)
+        if (spec.argv and os.path.realpath(spec.argv[0]) == os.path.realpath(sys.executable)
+                and all(a in spec.argv for a in KERNEL_ARGS)):
             return name
     except NoSuchKernel:
         pass
-    from ipykernel import kernelspec
-
+    tmp = tempfile.mkdtemp(prefix="pde-lib-kernel-")
     try:
-        kernelspec.install(kernel_name=name, display_name="Python (pde_lib)", prefix=sys.prefix)
-    except OSError:
-        kernelspec.install(kernel_name=name, display_name="Python (pde_lib)", user=True)
+        write_kernel_spec(os.path.join(tmp, name), overrides={"display_name": "Python (pde_lib)"},
+                          extra_arguments=KERNEL_ARGS)
+        try:
+            ksm.install_kernel_spec(os.path.join(tmp, name), kernel_name=name, prefix=sys.prefix)
+        except OSError:
+            ksm.install_kernel_spec(os.path.join(tmp, name), kernel_name=name, user=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return name
 
 
