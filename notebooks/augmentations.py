@@ -1,14 +1,14 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: pde-lib
 #     language: python
-#     name: python3
+#     name: pde-lib
 # ---
 
 # %% [markdown]
@@ -35,9 +35,10 @@ samples_per_pde = 2     # used when generating
 seed = 0                # generator seed of every augmentation draw
 per_pde = 2             # samples shown per (augmentation, PDE) pair
 frames = [0, 8, 16, 31]
-out_dir = "outputs/notebooks/augmentations"
+out_dir = ""            # where figures and tables are saved (empty: a temporary folder)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 import tempfile
 from pathlib import Path
 
@@ -53,9 +54,9 @@ from pde_lib.data import GenerationParams, generate_dataset, load_dataset
 torch.set_num_threads(1)
 pd.set_option("display.width", 200)
 pd.set_option("display.precision", 3)
-out = Path(out_dir)
-out.mkdir(parents=True, exist_ok=True)
 tmp = Path(tempfile.mkdtemp())
+out = Path(out_dir) if out_dir else tmp / "figures"
+out.mkdir(parents=True, exist_ok=True)
 if not data_file:
     data_file = tmp / "hab.h5"
     generate_dataset(GenerationParams(pdes=["heat", "advection", "burgers"], split="valid",

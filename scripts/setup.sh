@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (idempotent) with the CPU build of torch and pde_lib (editable, with dev extras),
-# and register the project's Jupyter kernel "pde-pretrain" inside the venv.
+# and register the project's Jupyter kernel "pde-lib" inside the venv.
 # Needs only Python 3.11 (or >= 3.10) and pip. Set PYTHON to choose the interpreter, and
 # TORCH_SPEC to install another torch build (e.g. a CUDA one on a GPU machine).
 set -euo pipefail
@@ -20,5 +20,5 @@ if ! .venv/bin/python -c "import pde_lib, nbval, papermill, distributed" 2>/dev/
   "${PIP[@]}" install -e ".[dev]"
   touch .venv/.pde_lib_installed
 fi
-.venv/bin/python -m ipykernel install --sys-prefix --name pde-pretrain --display-name "pde-pretrain" >/dev/null
+.venv/bin/python -m ipykernel install --sys-prefix --name pde-lib --display-name "pde-lib (pde-pretrain)" >/dev/null
 echo "environment ready: $(.venv/bin/python -c 'import torch, pde_lib; print("torch", torch.__version__, "pde_lib", pde_lib.__version__)')"

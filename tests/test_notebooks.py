@@ -16,9 +16,9 @@ import torch
 torch.set_num_threads(1)
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-#: notebooks this test covers (augmentations.py belongs to another part of the project)
-OWNED = ["data", "experiment", "report_strategies", "report_augmentations", "report_data_scarcity",
-         "report_distribution_shift"]
+#: every committed notebook
+OWNED = ["data", "experiment", "augmentations", "report_strategies", "report_augmentations",
+         "report_data_scarcity", "report_distribution_shift"]
 
 
 def _cells(nb):

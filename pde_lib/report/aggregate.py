@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,6 @@ def write_results(df: pd.DataFrame, path: str | Path) -> Path:
     from pde_lib.utils.atomic import write_text
 
     write_text(path, sort_results(df).to_csv(index=False, float_format="%.17g"))
-    os.chmod(path, 0o644)
     return Path(path)
 
 

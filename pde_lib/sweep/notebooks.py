@@ -99,7 +99,6 @@ def to_html(notebook: str | Path, html: str | Path) -> Path:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
     write_text(html, body)
-    os.chmod(html, 0o644)  # a report is for readers (the atomic temp file is created 0600)
     return Path(html)
 
 
