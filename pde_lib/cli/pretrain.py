@@ -4,18 +4,14 @@ OUT/pretrain_metrics.json. Fine-tune with ``python -m pde_lib train ... --init O
 
 from __future__ import annotations
 
-import json
-
-from pde_lib.errors import ConfigError
+from pde_lib.cli import options
+from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
 from pde_lib.pretraining.config import TASKS, PretrainConfig
 
-_D = PretrainConfig.__dataclass_fields__
-
 
 def _default(name):
-    f = _D[name]
-    return f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+    return options.dataclass_default(PretrainConfig, name)
 
 
 def add_arguments(p) -> None:
@@ -39,26 +35,8 @@ def add_arguments(p) -> None:
     d.add_argument("--samples", type=int, default=None, help="first N samples (default: all)")
     d.add_argument("--holdout", type=float, default=_default("holdout"),
                    help="fraction of samples held out to score the pretext task (default 0.05)")
-    o = p.add_argument_group("optimisation")
-    o.add_argument("--epochs", type=int, default=_default("epochs"))
-    o.add_argument("--batch-size", type=int, default=_default("batch_size"))
-    o.add_argument("--lr", type=float, default=_default("lr"))
-    o.add_argument("--weight-decay", type=float, default=_default("weight_decay"))
-    o.add_argument("--lr-min", type=float, default=_default("lr_min"))
-    o.add_argument("--seed", type=int, default=_default("seed"))
-    a = p.add_argument_group("augmentation")
-    a.add_argument("--augmentation", default="", metavar="NAME[,NAME]", help="augmentations to add (default none)")
-    a.add_argument("--augmentation-ratio", type=float, default=_default("augmentation_ratio"))
-    a.add_argument("--noise-level", type=float, default=None)
-    a.add_argument("--max-shift", type=float, default=None)
-    a.add_argument("--max-scale", type=float, default=None)
-    a.add_argument("--max-velocity", type=float, default=None)
-    a.add_argument("--subgrid", action="store_const", const=True, default=None,
-                   help="shift Burgers/Navier-Stokes by sub-grid amounts too (default: whole cells)")
-    a.add_argument("--burgers-refine", type=int, default=None,
-                   help="galilean on Burgers: re-solve each copy on a k-times finer grid (default 8; 0 = Fourier shift)")
-    a.add_argument("--strict-augmentation", action="store_true",
-                   help="fail (instead of skipping) when an augmentation is not a symmetry of a sample's PDE")
+    add_optim_arguments(p, PretrainConfig)
+    add_augmentation_arguments(p, PretrainConfig)
     r = p.add_argument_group("run")
     r.add_argument("--device", default=_default("device"))
     r.add_argument("--out", required=True, help="output folder (backbone.pt, pretrain_metrics.json)")
@@ -67,18 +45,7 @@ def add_arguments(p) -> None:
 
 def config_from_args(args) -> PretrainConfig:
     """The ``PretrainConfig`` an argparse namespace describes."""
-    model_kwargs = {}
-    if args.model_kwargs:
-        try:
-            model_kwargs = json.loads(args.model_kwargs)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"--model-kwargs is not valid JSON ({exc}): {args.model_kwargs!r}") from exc
-        if not isinstance(model_kwargs, dict):
-            raise ConfigError(f"--model-kwargs must be a JSON object, got {args.model_kwargs!r}")
-    d = {k: getattr(args, k) for k in PretrainConfig.field_names() if hasattr(args, k)}
-    d.update(model_kwargs=model_kwargs, progress=not args.no_progress,
-             augmentation=[s.strip() for s in args.augmentation.split(",") if s.strip()])
-    return PretrainConfig.from_dict(d)
+    return options.config_from_args(PretrainConfig, args)
 
 
 def run(args) -> int:

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import json
-
-from pde_lib.errors import ConfigError
+from pde_lib.cli import options
+from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
 from pde_lib.training.config import TASKS, TrainConfig
-
-_D = TrainConfig.__dataclass_fields__
 
 
 def _default(name):
-    f = _D[name]
-    return f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+    return options.dataclass_default(TrainConfig, name)
 
 
 def add_arguments(p) -> None:
@@ -33,27 +29,9 @@ def add_arguments(p) -> None:
         d.add_argument(f"--{split}-group", default=None, help=f"group of the {split} file (default: its only group)")
     d.add_argument("--pde", default=None, help="PDE to train and evaluate on (default / 'all': every sample)")
     d.add_argument("--samples", type=int, default=None, help="first N training samples (default: all)")
-    o = p.add_argument_group("optimisation")
-    o.add_argument("--epochs", type=int, default=_default("epochs"))
-    o.add_argument("--batch-size", type=int, default=_default("batch_size"))
-    o.add_argument("--lr", type=float, default=_default("lr"))
-    o.add_argument("--weight-decay", type=float, default=_default("weight_decay"))
-    o.add_argument("--lr-min", type=float, default=_default("lr_min"))
-    o.add_argument("--seed", type=int, default=_default("seed"))
-    o.add_argument("--eval-every", type=int, default=_default("eval_every"), help="validate every K epochs")
-    a = p.add_argument_group("augmentation")
-    a.add_argument("--augmentation", default="", metavar="NAME[,NAME]", help="augmentations to add (default none)")
-    a.add_argument("--augmentation-ratio", type=float, default=_default("augmentation_ratio"))
-    a.add_argument("--noise-level", type=float, default=None)
-    a.add_argument("--max-shift", type=float, default=None)
-    a.add_argument("--max-scale", type=float, default=None)
-    a.add_argument("--max-velocity", type=float, default=None)
-    a.add_argument("--subgrid", action="store_const", const=True, default=None,
-                   help="shift Burgers/Navier-Stokes by sub-grid amounts too (default: whole cells)")
-    a.add_argument("--burgers-refine", type=int, default=None,
-                   help="galilean on Burgers: re-solve each copy on a k-times finer grid (default 8; 0 = Fourier shift)")
-    a.add_argument("--strict-augmentation", action="store_true",
-                   help="fail (instead of skipping) when an augmentation is not a symmetry of a sample's PDE")
+    add_optim_arguments(p, TrainConfig)
+    p.add_argument("--eval-every", type=int, default=_default("eval_every"), help="validate every K epochs")
+    add_augmentation_arguments(p, TrainConfig)
     r = p.add_argument_group("run")
     r.add_argument("--device", default=_default("device"))
     r.add_argument("--out", required=True, help="output folder")
@@ -63,18 +41,7 @@ def add_arguments(p) -> None:
 
 def config_from_args(args) -> TrainConfig:
     """The ``TrainConfig`` an argparse namespace describes."""
-    model_kwargs = {}
-    if args.model_kwargs:
-        try:
-            model_kwargs = json.loads(args.model_kwargs)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"--model-kwargs is not valid JSON ({exc}): {args.model_kwargs!r}") from exc
-        if not isinstance(model_kwargs, dict):
-            raise ConfigError(f"--model-kwargs must be a JSON object, got {args.model_kwargs!r}")
-    d = {k: getattr(args, k) for k in TrainConfig.field_names() if hasattr(args, k)}
-    d.update(model_kwargs=model_kwargs, progress=not args.no_progress,
-             augmentation=[s.strip() for s in args.augmentation.split(",") if s.strip()])
-    return TrainConfig.from_dict(d)
+    return options.config_from_args(TrainConfig, args)
 
 
 def run(args) -> int:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
+from pde_lib.augmentations.options import AugmentationOptions
 from pde_lib.errors import ConfigError
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
+from pde_lib.utils.config import (RunConfig, check_bools, check_float, check_int, check_model_kwargs,
+                                  check_optim, check_paths)
 
 TASKS = ("fixed_future", "next_step")
-STRENGTH_KEYS = ("noise_level", "max_shift", "max_scale", "max_velocity")
 
 
 @dataclass
-class PretrainConfig:
+class PretrainConfig(RunConfig, AugmentationOptions):
     """One pretraining run.
 
     ``data`` is the pretraining HDF5 file (``group`` None: its single group); ``samples`` takes the
@@ -25,6 +25,8 @@ class PretrainConfig:
     "first" (frames 0..window-1) or "random" (a random start per sample and batch). Augmentations
     append copies of the training samples (``pde_lib.augmentations.augment_dataset``); strengths
     left None use the augmentation's default. ``out`` None: nothing is written."""
+
+    kind = "pretraining"
 
     strategy: str = "none"
     model: str = "fno2d"
@@ -46,112 +48,26 @@ class PretrainConfig:
     window: int = 8
     window_start: str = "first"
     holdout: float = 0.05
-    augmentation: list = field(default_factory=list)
-    augmentation_ratio: float = 0.5
-    noise_level: float | None = None
-    max_shift: float | None = None
-    max_scale: float | None = None
-    max_velocity: float | None = None
-    subgrid: bool | None = None
-    burgers_refine: int | None = None
-    strict_augmentation: bool = False
     progress: bool = True
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)]
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PretrainConfig":
-        """Build from a dict; ConfigError for keys that are not fields (listing the valid ones)."""
-        if not isinstance(d, dict):
-            raise ConfigError(f"a pretraining config must be a mapping, got {type(d).__name__}")
-        unknown = sorted(set(d) - set(cls.field_names()))
-        if unknown:
-            raise ConfigError(f"unknown pretraining parameter(s) {', '.join(map(str, unknown))}; "
-                              f"valid parameters: {', '.join(cls.field_names())}")
-        return cls(**d)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def augmentation_strengths(self) -> dict[str, float | int | bool]:
-        keys = STRENGTH_KEYS + ("subgrid", "burgers_refine")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
     def validate(self) -> None:
         """Types and ranges of every field (names are checked against the registries by the loop)."""
         for key in ("strategy", "model"):
             if not isinstance(getattr(self, key), str) or not getattr(self, key):
                 raise ConfigError(f"{key} must be a name, got {getattr(self, key)!r}")
-        for key in ("data", "group", "out"):
-            value = getattr(self, key)
-            if value is not None:
-                if hasattr(value, "__fspath__"):
-                    setattr(self, key, str(value))
-                elif not isinstance(value, str):
-                    raise ConfigError(f"{key} must be a path/name string or None, got {value!r}")
+        check_paths(self, "data", "group", "out")
         if self.samples is not None:
-            _int(self, "samples", 2)
-        _int(self, "epochs", 0)
-        _int(self, "batch_size", 2)
-        _int(self, "seed", 0)
-        _int(self, "window", 1)
-        _float(self, "lr", positive=True)
-        _float(self, "weight_decay")
-        _float(self, "lr_min")
-        if self.lr_min > self.lr:
-            raise ConfigError(f"lr_min={self.lr_min} must not exceed lr={self.lr}")
-        _float(self, "holdout")
+            check_int(self, "samples", 2)
+        check_int(self, "epochs", 0)
+        check_int(self, "batch_size", 2)
+        check_int(self, "window", 1)
+        check_optim(self)
+        check_float(self, "holdout")
         if self.holdout >= 1:
             raise ConfigError(f"holdout is the held-out fraction of the samples, in [0, 1); got {self.holdout}")
-        _float(self, "augmentation_ratio")
-        if self.augmentation_ratio > 1:
-            raise ConfigError(f"augmentation_ratio must be in [0, 1], got {self.augmentation_ratio}")
-        for key in STRENGTH_KEYS:
-            if getattr(self, key) is not None:
-                _float(self, key)
-        if self.subgrid is not None and not isinstance(self.subgrid, bool):
-            raise ConfigError(f"subgrid must be true or false, got {self.subgrid!r}")
-        if self.burgers_refine is not None:
-            _int(self, "burgers_refine", 0)
+        self.validate_augmentation()
         for key, valid in (("head_input", HEAD_INPUTS), ("task", TASKS), ("window_start", WINDOW_STARTS)):
             if getattr(self, key) not in valid:
                 raise ConfigError(f"{key} must be one of {', '.join(valid)}, got {getattr(self, key)!r}")
-        for key in ("condition_on_coeffs", "strict_augmentation", "progress"):
-            if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"{key} must be true or false, got {getattr(self, key)!r}")
-        if not isinstance(self.device, str) or not self.device:
-            raise ConfigError(f"device must be a string such as 'cpu' or 'cuda', got {self.device!r}")
-        if self.model_kwargs is None:
-            self.model_kwargs = {}
-        if not isinstance(self.model_kwargs, dict) or not all(isinstance(k, str) for k in self.model_kwargs):
-            raise ConfigError(f"model_kwargs must be a mapping of argument names to values, got {self.model_kwargs!r}")
-        reserved = {"in_frames", "condition_on_coeffs", "coeff_dim"} & set(self.model_kwargs)
-        if reserved:
-            raise ConfigError(f"model_kwargs may not set {sorted(reserved)}: use window / condition_on_coeffs")
-        if isinstance(self.augmentation, str):
-            self.augmentation = [s.strip() for s in self.augmentation.split(",") if s.strip()]
-        if self.augmentation is None:
-            self.augmentation = []
-        if not isinstance(self.augmentation, (list, tuple)) or not all(isinstance(a, str) for a in self.augmentation):
-            raise ConfigError(f"augmentation must be a list of augmentation names, got {self.augmentation!r}")
-        self.augmentation = list(self.augmentation)
-
-
-def _int(cfg: PretrainConfig, key: str, minimum: int) -> None:
-    value = getattr(cfg, key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key} must be an integer >= {minimum}, got {value!r}")
-
-
-def _float(cfg: PretrainConfig, key: str, positive: bool = False) -> None:
-    value = getattr(cfg, key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ConfigError(f"{key} must be a number, got {value!r}")
-    if value < 0 or (positive and value == 0):
-        raise ConfigError(f"{key} must be {'> 0' if positive else '>= 0'}, got {value!r}")
-    setattr(cfg, key, float(value))
+        check_bools(self, "condition_on_coeffs", "progress")
+        check_model_kwargs(self)
