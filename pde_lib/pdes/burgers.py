@@ -9,15 +9,14 @@ from __future__ import annotations
 import torch
 
 from pde_lib.pdes import PDES
-from pde_lib.pdes.base import PDE, Range, SolverSettings, check_finite, coefficient_view
+from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import draw_sine_sum, sine_sum
-from pde_lib.pdes.integrators import integrate_frames
-from pde_lib.pdes.spectral import (DOMAIN_LENGTH, dealias_mask, derivative, laplacian,
-                                   point_sample, wavenumbers)
+from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
+from pde_lib.pdes.spectral import derivative, laplacian
 
 
 @PDES.register("burgers")
-class Burgers(PDE):
+class Burgers(PseudoSpectralPDE):
     name = "burgers"
     seed_slot = 2
     coefficient_names = ("nu", "cx", "cy")
@@ -36,43 +35,21 @@ class Burgers(PDE):
     def initial_condition(self, ic, n, device, dtype):
         return sine_sum(ic, n, device, dtype)
 
-    def solve(self, u0, coeffs, times, settings: SolverSettings | None = None,
-              progress=None):
-        settings = settings or self.default_solver
-        settings.validate(self.name)
-        dtype = settings.torch_dtype
-        n = u0.shape[-1]
-        n_out = n // settings.refine
-        kx, ky = wavenumbers(n, device=u0.device, dtype=dtype)
-        mask = dealias_mask(n, device=u0.device)
-        uh0 = torch.fft.rfft2(u0.to(dtype)) * mask
-        nu = coefficient_view(coeffs, "nu", uh0.real)
-        cx = coefficient_view(coeffs, "cx", uh0.real)
-        cy = coefficient_view(coeffs, "cy", uh0.real)
-        lin = -nu * (kx**2 + ky**2)
-        flux_op = -0.5j * (cx * kx + cy * ky) * mask  # -(c . grad)(u^2/2), dealiased
+    def setup(self, vh0, coeffs, grid, u0):
+        """L = -nu |k|^2; N(v) = -(c . grad)(v^2 / 2), dealiased; speed max|v| (|cx| + |cy|)."""
+        nu = coefficient_view(coeffs, "nu", vh0.real)
+        cx = coefficient_view(coeffs, "cx", vh0.real)
+        cy = coefficient_view(coeffs, "cy", vh0.real)
+        flux_op = -0.5j * (cx * grid.kx + cy * grid.ky) * grid.mask
         speed = (cx.abs() + cy.abs()).flatten()
-        dx = DOMAIN_LENGTH / n
-        bound = 1e3 * float(u0.abs().max()) + 1.0
 
         def nonlinear(vh):
-            u = torch.fft.irfft2(vh, s=(n, n))
+            u = grid.to_physical(vh)
             return flux_op * torch.fft.rfft2(u * u)
 
-        def max_dt(vh):
-            u = torch.fft.irfft2(vh, s=(n, n))
-            check_finite(self.name, u, bound)
-            vmax = u.abs().flatten(1).amax(dim=1) * speed
-            return settings.dt_scale * settings.cfl * dx / vmax.clamp_min(1e-12)
-
-        def record(vh):
-            return point_sample(torch.fft.irfft2(vh, s=(n, n)), n_out).to(u0.dtype)
-
-        out = integrate_frames(uh0, lin, nonlinear, times, max_dt, record,
-                               max_steps_per_frame=settings.max_steps_per_frame, pde=self.name,
-                               progress=progress)
-        check_finite(self.name, out, bound)
-        return out
+        return SpectralProblem(linear=-nu * grid.k2, nonlinear=nonlinear,
+                               speed=lambda vh, u: u.abs().flatten(1).amax(dim=1) * speed,
+                               bound=1e3 * float(u0.abs().max()) + 1.0)
 
     def rhs(self, u, coeffs):
         cx = coefficient_view(coeffs, "cx", u)

@@ -12,11 +12,10 @@ import math
 import torch
 
 from pde_lib.pdes import PDES
-from pde_lib.pdes.base import PDE, Range, SolverSettings, check_finite, coefficient_view
+from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import draw_grf, grf
-from pde_lib.pdes.integrators import integrate_frames
-from pde_lib.pdes.spectral import (DOMAIN_LENGTH, dealias, dealias_mask, derivative, grid_coordinates,
-                                   laplacian, point_sample, wavenumbers)
+from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
+from pde_lib.pdes.spectral import dealias, derivative, grid_coordinates, laplacian, wavenumbers
 
 
 def forcing(n: int, amp: torch.Tensor, device, dtype) -> torch.Tensor:
@@ -39,7 +38,7 @@ def velocity(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @PDES.register("navier_stokes")
-class NavierStokes(PDE):
+class NavierStokes(PseudoSpectralPDE):
     name = "navier_stokes"
     seed_slot = 3
     coefficient_names = ("visc", "amp")
@@ -60,49 +59,30 @@ class NavierStokes(PDE):
     def initial_condition(self, ic, n, device, dtype):
         return grf(ic, n, device, dtype)
 
-    def solve(self, u0, coeffs, times, settings: SolverSettings | None = None, progress=None):
-        settings = settings or self.default_solver
-        settings.validate(self.name)
-        dtype = settings.torch_dtype
-        n = u0.shape[-1]
-        n_out = n // settings.refine
-        kx, ky = wavenumbers(n, device=u0.device, dtype=dtype)
-        mask = dealias_mask(n, device=u0.device)
-        k2 = kx**2 + ky**2
-        inv_k2 = 1.0 / torch.where(k2 == 0, torch.ones_like(k2), k2)
+    def setup(self, wh0, coeffs, grid, u0):
+        """L = -visc |k|^2; N(w) = f - (u . grad w), dealiased, with psi_hat = w_hat / |k|^2;
+        speed max(|u| + |v|)."""
+        inv_k2 = 1.0 / torch.where(grid.k2 == 0, torch.ones_like(grid.k2), grid.k2)
         inv_k2[0, 0] = 0.0
-        wh0 = torch.fft.rfft2(u0.to(dtype)) * mask
-        visc = coefficient_view(coeffs, "visc", wh0.real)
-        lin = -visc * k2
-        fh = torch.fft.rfft2(forcing(n, coeffs["amp"], u0.device, dtype)) * mask
-        dx = DOMAIN_LENGTH / n
-        bound = 1e3 * (float(u0.abs().max()) + 1.0)
+        kx, ky, to_physical = grid.kx, grid.ky, grid.to_physical
+        fh = torch.fft.rfft2(forcing(grid.n, coeffs["amp"], u0.device, grid.dtype)) * grid.mask
 
         def vel(wh):
             psi_h = wh * inv_k2
-            return (torch.fft.irfft2(1j * ky * psi_h, s=(n, n)),
-                    torch.fft.irfft2(-1j * kx * psi_h, s=(n, n)))
+            return to_physical(1j * ky * psi_h), to_physical(-1j * kx * psi_h)
 
         def nonlinear(wh):
             u, v = vel(wh)
-            wx = torch.fft.irfft2(1j * kx * wh, s=(n, n))
-            wy = torch.fft.irfft2(1j * ky * wh, s=(n, n))
-            return fh - mask * torch.fft.rfft2(u * wx + v * wy)
+            transport = u * to_physical(1j * kx * wh) + v * to_physical(1j * ky * wh)
+            return fh - grid.mask * torch.fft.rfft2(transport)
 
-        def max_dt(wh):
+        def speed(wh, w):
             u, v = vel(wh)
-            check_finite(self.name, torch.fft.irfft2(wh, s=(n, n)), bound)
-            vmax = (u.abs() + v.abs()).flatten(1).amax(dim=1)
-            return settings.dt_scale * settings.cfl * dx / vmax.clamp_min(1e-12)
+            return (u.abs() + v.abs()).flatten(1).amax(dim=1)
 
-        def record(wh):
-            return point_sample(torch.fft.irfft2(wh, s=(n, n)), n_out).to(u0.dtype)
-
-        out = integrate_frames(wh0, lin, nonlinear, times, max_dt, record,
-                               max_steps_per_frame=settings.max_steps_per_frame, pde=self.name,
-                               progress=progress)
-        check_finite(self.name, out, bound)
-        return out
+        return SpectralProblem(linear=-coefficient_view(coeffs, "visc", wh0.real) * grid.k2,
+                               nonlinear=nonlinear, speed=speed,
+                               bound=1e3 * (float(u0.abs().max()) + 1.0))
 
     def rhs(self, w, coeffs):
         u, v = velocity(w)
