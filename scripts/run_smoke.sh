@@ -5,6 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 OUT=${1:-outputs/smoke}
-export MPLBACKEND=Agg
 .venv/bin/python -m pde_lib sweep parameters/smoke.yaml --out "$OUT"
 echo "HTML reports: $OUT/reports/*.html   results table: $OUT/results.csv"

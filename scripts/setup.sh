@@ -20,5 +20,5 @@ if ! .venv/bin/python -c "import pde_lib, nbval, papermill, distributed" 2>/dev/
   "${PIP[@]}" install -e ".[dev]"
   touch .venv/.pde_lib_installed
 fi
-.venv/bin/python -m ipykernel install --sys-prefix --name pde-lib --display-name "pde-lib (pde-pretrain)" >/dev/null
+.venv/bin/python -c "from pde_lib.sweep.notebooks import ensure_kernel; ensure_kernel()"
 echo "environment ready: $(.venv/bin/python -c 'import torch, pde_lib; print("torch", torch.__version__, "pde_lib", pde_lib.__version__)')"

@@ -20,6 +20,9 @@ NOTEBOOK_DIR = Path(os.environ.get("PDE_LIB_NOTEBOOKS", Path(__file__).resolve()
 #: kernel log level CRITICAL: keeps ipykernel's start-up warnings out of the sweep's output
 #: (cell errors still reach papermill and the executed notebook)
 KERNEL_ARGS = ["--IPKernelApp.log_level=50"]
+#: the kernel draws figures inline even where the caller's environment sets MPLBACKEND=Agg
+#: (which would otherwise leave every report without its plots)
+KERNEL_ENV = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -34,13 +37,14 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     try:
         spec = ksm.get_kernel_spec(name)
         if (spec.argv and os.path.realpath(spec.argv[0]) == os.path.realpath(sys.executable)
-                and all(a in spec.argv for a in KERNEL_ARGS)):
+                and all(a in spec.argv for a in KERNEL_ARGS)
+                and all(spec.env.get(k) == v for k, v in KERNEL_ENV.items())):
             return name
     except NoSuchKernel:
         pass
     tmp = tempfile.mkdtemp(prefix="pde-lib-kernel-")
     try:
-        write_kernel_spec(os.path.join(tmp, name), overrides={"display_name": "Python (pde_lib)"},
+        write_kernel_spec(os.path.join(tmp, name), overrides={"display_name": "Python (pde_lib)", "env": KERNEL_ENV},
                           extra_arguments=KERNEL_ARGS)
         try:
             ksm.install_kernel_spec(os.path.join(tmp, name), kernel_name=name, prefix=sys.prefix)
