@@ -26,12 +26,14 @@ benchmarks/augmentation_cost.py). ``burgers_refine=0`` selects the cheaper Fouri
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from pde_lib.augmentations import AUGMENTATIONS
 from pde_lib.augmentations.base import Augmentation, moving_shift, pde_mask, uniform
 from pde_lib.errors import ConfigError
-from pde_lib.pdes import COEFFICIENT_KEYS, SolverSettings, get_pde
+from pde_lib.pdes import COEFFICIENT_KEYS, get_pde
 from pde_lib.pdes.spectral import spectral_upsample
 
 
@@ -83,5 +85,6 @@ def resolve_burgers(u0: torch.Tensor, coeffs: torch.Tensor, t: torch.Tensor,
     coeff_dict = {k: coeffs[:, i].to(torch.float64) for i, k in enumerate(COEFFICIENT_KEYS)}
     fine = spectral_upsample(u0.to(torch.float64), n * refine).to(torch.float32)
     times = (t - t[0]).to(torch.float64)
-    settings = SolverSettings(refine=refine, cfl=0.5, dtype="float32")
-    return get_pde("burgers").solve(fine, coeff_dict, times, settings)
+    pde = get_pde("burgers")
+    settings = replace(pde.default_solver, refine=refine)  # the generator's scheme, at this grid
+    return pde.solve(fine, coeff_dict, times, settings)
