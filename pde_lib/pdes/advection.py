@@ -7,12 +7,12 @@ import torch
 
 from pde_lib.pdes import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
-from pde_lib.pdes.initial_conditions import draw_sine_sum, sine_sum
+from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.spectral import derivative, nyquist_free, wavenumbers
 
 
 @PDES.register("advection")
-class Advection(PDE):
+class Advection(SineSumInitialCondition, PDE):
     name = "advection"
     seed_slot = 1
     coefficient_names = ("ax", "ay")
@@ -20,12 +20,6 @@ class Advection(PDE):
         "id": {"ax": Range(0.1, 2.5), "ay": Range(0.1, 2.5)},
         "ood": {"ax": Range(2.5, 4.0), "ay": Range(2.5, 4.0)},
     }
-
-    def draw_initial_condition(self, rng):
-        return draw_sine_sum(rng)
-
-    def initial_condition(self, ic, n, device, dtype):
-        return sine_sum(ic, n, device, dtype)
 
     def solve(self, u0, coeffs, times, settings: SolverSettings | None = None, progress=None):
         """Exact: u_hat(k, t) = u_hat(k, 0) exp(-i (kx ax + ky ay) t). (B, N, N) -> (B, T, N, N)."""

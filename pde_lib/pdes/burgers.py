@@ -10,13 +10,13 @@ import torch
 
 from pde_lib.pdes import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
-from pde_lib.pdes.initial_conditions import draw_sine_sum, sine_sum
+from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
 from pde_lib.pdes.spectral import derivative, laplacian
 
 
 @PDES.register("burgers")
-class Burgers(PseudoSpectralPDE):
+class Burgers(SineSumInitialCondition, PseudoSpectralPDE):
     name = "burgers"
     seed_slot = 2
     coefficient_names = ("nu", "cx", "cy")
@@ -31,12 +31,6 @@ class Burgers(PseudoSpectralPDE):
     # diffusion is integrated exactly by the integrating factor.
     default_solver = SolverSettings(refine=4, cfl=0.9, dtype="float32")
     solver_by_distribution = {"ood": SolverSettings(refine=8, cfl=0.9, dtype="float32")}
-
-    def draw_initial_condition(self, rng):
-        return draw_sine_sum(rng)
-
-    def initial_condition(self, ic, n, device, dtype):
-        return sine_sum(ic, n, device, dtype)
 
     def setup(self, vh0, coeffs, grid, u0):
         """L = -nu |k|^2; N(v) = -(c . grad)(v^2 / 2), dealiased; speed max|v| (|cx| + |cy|)."""

@@ -6,12 +6,12 @@ import torch
 
 from pde_lib.pdes import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
-from pde_lib.pdes.initial_conditions import draw_sine_sum, sine_sum
+from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.spectral import laplacian, wavenumbers
 
 
 @PDES.register("heat")
-class Heat(PDE):
+class Heat(SineSumInitialCondition, PDE):
     name = "heat"
     seed_slot = 0
     coefficient_names = ("nu",)
@@ -19,12 +19,6 @@ class Heat(PDE):
         "id": {"nu": Range(2e-3, 2e-2)},
         "ood": {"nu": Range(2e-2, 5e-2)},
     }
-
-    def draw_initial_condition(self, rng):
-        return draw_sine_sum(rng)
-
-    def initial_condition(self, ic, n, device, dtype):
-        return sine_sum(ic, n, device, dtype)
 
     def solve(self, u0, coeffs, times, settings: SolverSettings | None = None, progress=None):
         """Exact: u_hat(k, t) = u_hat(k, 0) exp(-nu |k|^2 t). (B, N, N) -> (B, T, N, N)."""

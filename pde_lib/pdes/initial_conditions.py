@@ -9,9 +9,19 @@ import math
 import numpy as np
 import torch
 
-from pde_lib.pdes.spectral import grid_coordinates
+from pde_lib.pdes.spectral import grid_coordinates, spectral_upsample
 
 N_SINES = 5
+
+
+class SineSumInitialCondition:
+    """PDE mixin: initial conditions are random sine sums (heat, advection, Burgers)."""
+
+    def draw_initial_condition(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        return draw_sine_sum(rng)
+
+    def initial_condition(self, ic, n, device, dtype) -> torch.Tensor:
+        return sine_sum(ic, n, device, dtype)
 
 
 def draw_sine_sum(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -54,6 +64,8 @@ def grf(params: dict[str, torch.Tensor], n: int, device, dtype) -> torch.Tensor:
     the spectrum is then zero-padded to n x n, so the field is the same at every n >= 64."""
     xi = params["xi"].to(device=device, dtype=torch.float64)
     base = xi.shape[-1]
+    if n < base:
+        raise ValueError(f"Navier-Stokes compute grid {n} must be at least the GRF base {base}")
     m = torch.fft.fftfreq(base, d=1.0 / base, device=device, dtype=torch.float64)
     m2 = m[:, None] ** 2 + m[None, :] ** 2
     sigma = GRF_TAU ** (GRF_ALPHA - 1.0)
@@ -65,8 +77,4 @@ def grf(params: dict[str, torch.Tensor], n: int, device, dtype) -> torch.Tensor:
     # Real field: filter real white noise (its spectrum is Hermitian by construction).
     coeffs = torch.fft.fft2(xi) * sqrt_eig
     field = torch.fft.ifft2(coeffs).real * base  # unit variance per mode on the base grid
-    from pde_lib.pdes.spectral import spectral_upsample
-
-    if n < base:
-        raise ValueError(f"Navier-Stokes compute grid {n} must be at least the GRF base {base}")
     return spectral_upsample(field, n).to(dtype)

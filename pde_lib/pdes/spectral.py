@@ -57,7 +57,7 @@ def derivative(u: torch.Tensor, order_x: int = 0, order_y: int = 0) -> torch.Ten
     n = u.shape[-1]
     kx, ky = wavenumbers(n, device=u.device, dtype=u.real.dtype if u.is_complex() else u.dtype)
     uh = torch.fft.rfft2(u)
-    if (order_x + order_y) % 2 == 1 or order_x % 2 == 1 or order_y % 2 == 1:
+    if order_x % 2 or order_y % 2:
         uh = nyquist_free(uh)
     factor = (1j * kx) ** order_x * (1j * ky) ** order_y
     return torch.fft.irfft2(uh * factor, s=u.shape[-2:])
@@ -112,6 +112,6 @@ def spectral_upsample(u: torch.Tensor, n_out: int) -> torch.Tensor:
     out = torch.zeros(*u.shape[:-2], n_out, n_out // 2 + 1, dtype=uh.dtype, device=u.device)
     h = n // 2
     out[..., :h, :h + 1] = uh[..., :h, :h + 1]
-    out[..., n_out - h + 1:, :h + 1] = uh[..., h + 1:, :h + 1] if n % 2 == 0 else uh[..., h + 1:, :h + 1]
+    out[..., n_out - h + 1:, :h + 1] = uh[..., h + 1:, :h + 1]
     scale = (n_out / n) ** 2
     return torch.fft.irfft2(out * scale, s=(n_out, n_out))
