@@ -40,9 +40,10 @@ class SpectralConv2d(nn.Module):
         blocks = torch.stack([xh[:, :, :m, :m], xh[:, :, -m:, :m]], dim=1)  # (B, 2, C, m, m)
         w = torch.view_as_complex(self.weight)  # (2, C, C, m, m)
         out_blocks = torch.einsum("bsixy,sioxy->bsoxy", blocks, w)
-        out = torch.zeros(b, c, n, n_y // 2 + 1, dtype=xh.dtype, device=x.device)
-        out[:, :, :m, :m] = out_blocks[:, 0]
-        out[:, :, -m:, :m] = out_blocks[:, 1]
+        # Out of place (so the layer works under torch.func.vmap): kx rows [0, m) and [n-m, n),
+        # zeros between; irfft2 zero-pads the ky axis from m to n_y//2+1.
+        gap = out_blocks.new_zeros(b, c, n - 2 * m, m)
+        out = torch.cat([out_blocks[:, 0], gap, out_blocks[:, 1]], dim=2)  # (B, C, N, m)
         return torch.fft.irfft2(out, s=(n, n_y))
 
 
