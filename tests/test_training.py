@@ -343,6 +343,7 @@ def test_bad_inputs_fail_before_training(data, tmp_path):
         (dict(model_kwargs={"widht": 3}), ConfigError, "unknown argument.*widht.*valid arguments"),
         (dict(model_kwargs={"modes": 30}), ConfigError, "cannot process the training data"),
         (dict(train=str(tmp_path / "none.h5"), samples=None), DataError, "does not exist"),
+        (dict(pde="advection", samples=4), DataError, "valid file .*valid.h5 holds no advection samples"),
     ]
     calls = []
     for i, (kw, err, msg) in enumerate(cases):

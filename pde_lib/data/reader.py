@@ -114,7 +114,7 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
     if t.shape != (n_t,):
         raise DataError(f"{path}: t has shape {t.shape}; expected ({n_t},) to match u")
     if check_finite:
-        finite = np.isfinite(u.reshape(len(keep), -1)).all(axis=1)
+        finite = np.isfinite(u).all(axis=tuple(range(1, u.ndim)))  # (n,); n may be 0
         if not finite.all():
             i = int(np.argmin(finite))
             raise DataError(f"{path}: u of sample {int(keep[i])} contains NaN or infinite values")
