@@ -34,6 +34,8 @@ def add_arguments(p) -> None:
     add_augmentation_arguments(p, TrainConfig)
     r = p.add_argument_group("run")
     r.add_argument("--device", default=_default("device"))
+    r.add_argument("--cuda-graphs", action="store_true",
+                   help="replay each training step as one CUDA graph (CUDA devices only; same steps)")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if present")
     r.add_argument("--no-progress", action="store_true")

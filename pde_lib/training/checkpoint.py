@@ -98,14 +98,16 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_training_state(path: str | os.PathLike, *, config: dict, epoch: int, model: torch.nn.Module,
-                        optimizer: torch.optim.Optimizer, scheduler, generators: dict[str, torch.Generator],
+                        optimizer: torch.optim.Optimizer | dict, scheduler, generators: dict[str, torch.Generator],
                         best: dict[str, Any], history: dict[str, Any]) -> None:
     """Everything needed to continue after ``epoch`` completed epochs exactly as if uninterrupted.
+    ``optimizer`` is the optimiser or its ``state_dict``.
     ``best`` holds ``epoch``, ``valid`` and the best ``state_dict``."""
     obj = {
         "format": TRAINING_STATE_FORMAT, "config": config, "epoch": epoch,
         "model": model.name, "model_config": dict(model.config),
-        "state_dict": model.state_dict(), "optimizer": optimizer.state_dict(),
+        "state_dict": model.state_dict(),
+        "optimizer": optimizer if isinstance(optimizer, dict) else optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "generators": {k: g.get_state() for k, g in generators.items()},
         "rng": rng_state(), "best": best, "history": history, "git_commit": git_commit(),

@@ -46,6 +46,7 @@ class TrainConfig(RunConfig, AugmentationOptions):
     resume: bool = False
     progress: bool = True
     eval_every: int = 1
+    cuda_graphs: bool = False
 
     def validate(self) -> None:
         """Check types and ranges of every field (files and names are checked by the trainer,
@@ -68,7 +69,10 @@ class TrainConfig(RunConfig, AugmentationOptions):
                               f"0..{self.window - 1}; it must be >= window={self.window}")
         check_optim(self)
         self.validate_augmentation()
-        check_bools(self, "condition_on_coeffs", "resume", "progress")
+        check_bools(self, "condition_on_coeffs", "resume", "progress", "cuda_graphs")
+        if self.cuda_graphs and not str(self.device).startswith("cuda"):
+            raise ConfigError(f"cuda_graphs needs a CUDA device, got device={self.device!r}; "
+                              "drop cuda_graphs (or --cuda-graphs) to train on the CPU")
         check_model_kwargs(self)
 
     def require_files(self) -> None:

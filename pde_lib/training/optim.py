@@ -11,9 +11,13 @@ import torch
 from pde_lib.errors import ConfigError
 
 
-def make_optimizer(parameters: Iterable, lr: float = 1e-3, weight_decay: float = 1e-6) -> torch.optim.AdamW:
+def make_optimizer(parameters: Iterable, lr: float = 1e-3, weight_decay: float = 1e-6,
+                   capturable: bool = False) -> torch.optim.AdamW:
     """AdamW (identical hyper-parameters for every model). Uses the fused kernel when every
-    parameter sits on a device that supports it (CPU or CUDA), else the multi-tensor one."""
+    parameter sits on a device that supports it (CPU or CUDA), else the multi-tensor one.
+
+    ``capturable=True`` (CUDA only; for CUDA graphs): the lr is a device tensor that the
+    scheduler fills in place, and the step count lives on the device."""
     if not lr > 0:
         raise ConfigError(f"lr must be > 0, got {lr!r}")
     if not weight_decay >= 0:
@@ -22,6 +26,11 @@ def make_optimizer(parameters: Iterable, lr: float = 1e-3, weight_decay: float =
     if not params:
         raise ConfigError("make_optimizer: the model has no trainable parameters")
     devices = {p.device.type for p in params}
+    if capturable:
+        if devices != {"cuda"}:
+            raise ConfigError(f"a capturable optimiser (CUDA graphs) needs CUDA parameters, got {sorted(devices)}")
+        lr_t = torch.tensor(float(lr), device=params[0].device)
+        return torch.optim.AdamW(params, lr=lr_t, weight_decay=weight_decay, fused=True, capturable=True)
     fused = devices <= {"cpu", "cuda"} and all(p.dtype.is_floating_point for p in params)
     try:
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)

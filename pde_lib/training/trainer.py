@@ -40,7 +40,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics.json"
 BACKBONE_NAME = "model.pt"
 #: config keys that may change between an interrupted run and its resumption
-RESUME_IGNORES = ("resume", "progress", "out")
+RESUME_IGNORES = ("resume", "progress", "out", "cuda_graphs")
 
 
 def build_run_model(config: TrainConfig) -> torch.nn.Module:
@@ -132,6 +132,11 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     config.validate()
+    if config.cuda_graphs:  # the graphed engine lives in the stacked runner (here: one run)
+        from pde_lib.training.group import run_training_group
+
+        hook = None if on_epoch_end is None else (lambda epoch, histories: on_epoch_end(epoch, histories[0]))
+        return run_training_group([config], on_epoch_end=hook)[0]
     device = resolve_device(config.device)
     if config.resume and config.out is None:
         raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
@@ -193,17 +198,24 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, history)
     bar.close()
-
-    if best["state_dict"] is None:
-        warnings.warn("no finite validation error in any epoch; reporting the final state")
-        best = {"epoch": config.epochs, "valid": math.nan,
-                "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-    model.load_state_dict(best["state_dict"])
+    best = _select_best(model, best, config.epochs)
     return _finish(config, model, data, best, history, init_info, t_start)
 
 
-def _finish(config, model, data: RunData, best, history, init_info, t_start) -> dict:
-    """Evaluate the selected state on valid and test, write model.pt and metrics.json."""
+def _select_best(model, best: dict, epochs: int) -> dict:
+    """Load the selected (lowest-valid) state into ``model``; without any finite validation
+    error, warn and keep the final state."""
+    if best["state_dict"] is None:
+        warnings.warn("no finite validation error in any epoch; reporting the final state")
+        best = {"epoch": epochs, "valid": math.nan,
+                "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+    model.load_state_dict(best["state_dict"])
+    return best
+
+
+def _finish(config, model, data: RunData, best, history, init_info, t_start, engine: dict | None = None) -> dict:
+    """Evaluate the selected state on valid and test, write model.pt and metrics.json.
+    ``engine``: how the run was stepped (stacked with how many runs, CUDA graphs)."""
     args = (config.task, config.window, config.target_frame, config.batch_size)
     valid = evaluate(model, data.valid, *args)
     test = evaluate(model, data.test, *args)
@@ -219,6 +231,7 @@ def _finish(config, model, data: RunData, best, history, init_info, t_start) -> 
         "n_train": data.n_train_original, "n_train_augmented": len(data.train),
         "n_valid": len(data.valid), "n_test": len(data.test),
         "environment": environment(),
+        "engine": engine or {"stacked_runs": 1, "cuda_graphs": False},
     }
     if config.task == "next_step":
         metrics.update({

@@ -1,0 +1,191 @@
+"""``run_training_group(configs) -> [metrics]``: several training runs stepped together as
+stacked runs (``stacked.py``), optionally replayed as CUDA graphs (``cuda_graph.py``).
+
+Each run gets what ``run_training`` would give it: the same checks before training, the same
+initialisation, batches, noise and schedule, its own model selection on valid, its own
+``checkpoint.pt`` (in the single-run format, so either runner can resume it), ``model.pt`` and
+``metrics.json``. Results equal separate runs up to the rounding of batched kernels
+(tests/test_training_stacked.py). ``metrics["engine"]`` records how the run was stepped.
+
+Runs must agree on every key in ``STACK_KEYS`` (architecture, task, schedule, device). After
+loading, runs step together in subgroups of equal training-set shape (samples, frames, grid) and
+completed epochs: a run with more augmented copies, on a finer grid, or resumed further along
+forms its own subgroup."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from pde_lib.errors import ConfigError
+from pde_lib.training.checkpoint import load_backbone, load_training_state, save_training_state
+from pde_lib.training.config import TrainConfig
+from pde_lib.training.data import RunData, derived_seed, load_run_data, resolve_device
+from pde_lib.training.evaluate import evaluate
+from pde_lib.training.optim import make_optimizer, make_scheduler
+from pde_lib.training.stacked import (StackedModel, member_optimizer_state, restore_group_options,
+                                      stack_optimizer_states)
+from pde_lib.training.stacked_data import StackedBatches
+from pde_lib.training.stacked_epoch import StackedEpoch
+from pde_lib.utils.provenance import sha256_file
+
+#: keys every run of a group must share
+STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
+              "batch_size", "lr", "weight_decay", "lr_min", "device", "eval_every", "cuda_graphs")
+
+
+def check_stackable(configs: Sequence[TrainConfig]) -> None:
+    """ConfigError unless the runs share ``STACK_KEYS`` and write to distinct folders."""
+    first = configs[0]
+    for i, c in enumerate(configs[1:], 1):
+        diff = [f"{k}: {getattr(first, k)!r} vs {getattr(c, k)!r}" for k in STACK_KEYS
+                if getattr(first, k) != getattr(c, k)]
+        if diff:
+            raise ConfigError(f"runs 0 and {i} cannot be trained together; they differ in {'; '.join(diff)}")
+    outs = [str(Path(c.out).resolve()) for c in configs if c.out is not None]
+    if len(outs) != len(set(outs)):
+        raise ConfigError(f"runs trained together need distinct out folders; got {outs}")
+    if any(c.resume and c.out is None for c in configs):
+        raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
+
+
+@dataclass
+class Member:
+    """One run of the group: its config, data, single-backbone module (for evaluation and the
+    final files), random streams, model-selection state and history."""
+
+    config: TrainConfig
+    data: RunData
+    model: torch.nn.Module
+    gens: dict[str, torch.Generator]
+    init_info: dict | None = None
+    best: dict[str, Any] = field(default_factory=lambda: {"epoch": None, "valid": math.inf, "state_dict": None})
+    history: dict[str, Any] = field(default_factory=lambda: {"train_loss": [], "valid_curve": [], "wall_time_s": 0.0})
+    start_epoch: int = 0
+    state: dict | None = None
+
+    @property
+    def ckpt_path(self) -> Path | None:
+        from pde_lib.training.trainer import CHECKPOINT_NAME
+
+        return None if self.config.out is None else Path(self.config.out) / CHECKPOINT_NAME
+
+
+def prepare_member(config: TrainConfig, device: torch.device) -> Member:
+    """Load and check the data, build and initialise the model, check one forward pass and read
+    the checkpoint to resume from: everything that can fail does so before any training."""
+    from pde_lib.training.trainer import RESUME_IGNORES, _check_forward, build_run_model
+
+    data = load_run_data(config, device)
+    model = build_run_model(config)
+    init_info = None
+    if config.init is not None:
+        load_backbone(config.init, model)
+        init_info = {"path": str(config.init), "sha256": sha256_file(config.init)}
+    model.to(device)
+    _check_forward(model, data, config)
+    gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
+            "noise": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))}
+    m = Member(config=config, data=data, model=model, gens=gens, init_info=init_info)
+    if config.resume and m.ckpt_path.exists():
+        state = load_training_state(m.ckpt_path, config.to_dict(), ignore=RESUME_IGNORES)
+        model.load_state_dict(state["state_dict"])
+        for k, g in gens.items():
+            g.set_state(state["generators"][k])
+        m.best, m.history, m.start_epoch, m.state = state["best"], state["history"], state["epoch"], state
+    return m
+
+
+def _optimizer(stacked: StackedModel, members: list[Member], steps_per_epoch: int):
+    cfg = members[0].config
+    capturable = cfg.cuda_graphs and next(iter(stacked.params.values())).device.type == "cuda"
+    optimizer = make_optimizer(stacked.parameters(), cfg.lr, cfg.weight_decay, capturable=capturable)
+    scheduler = make_scheduler(optimizer, cfg.epochs * steps_per_epoch, cfg.lr_min)
+    if members[0].state is not None:
+        live = [{k: g[k] for k in ("capturable", "fused", "foreach", "lr", "initial_lr") if k in g}
+                for g in optimizer.param_groups]
+        optimizer.load_state_dict(stack_optimizer_states([m.state["optimizer"] for m in members]))
+        restore_group_options(optimizer, live)
+        scheduler.load_state_dict(members[0].state["scheduler"])
+    return optimizer, scheduler
+
+
+def train_stack(members: list[Member], on_epoch_end: Callable | None = None) -> None:
+    """Train ``members`` (equal training-set shape and completed epochs) together to the end."""
+    cfg = members[0].config
+    stacked = StackedModel([m.model for m in members])
+    batches = StackedBatches([m.data.train for m in members], cfg.task, cfg.window, cfg.target_frame,
+                             cfg.batch_size)
+    optimizer, scheduler = _optimizer(stacked, members, math.ceil(batches.n / cfg.batch_size))
+    run_epoch = StackedEpoch(stacked, batches, optimizer, scheduler, cuda_graphs=cfg.cuda_graphs)
+    for m in members:
+        m.state = None  # free the loaded checkpoint
+    start = members[0].start_epoch
+    bar = tqdm(range(start, cfg.epochs), desc=f"train {len(members)} x {cfg.model}/{cfg.task}", unit="epoch",
+               disable=not cfg.progress, initial=start, total=cfg.epochs)
+    eval_args = (cfg.task, cfg.window, cfg.target_frame, cfg.batch_size)
+    for epoch in bar:
+        t_epoch = time.perf_counter()
+        losses = run_epoch([m.gens["data"] for m in members], [m.gens["noise"] for m in members])
+        evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
+        opt_state = optimizer.state_dict() if any(m.ckpt_path for m in members) else None
+        for k, m in enumerate(members):
+            stacked.to_member(k, m.model)
+            valid = evaluate(m.model, m.data.valid, *eval_args, full=False)["rel_l2"] if evaluate_now else None
+            if valid is not None and valid < m.best["valid"]:
+                m.best = {"epoch": epoch + 1, "valid": valid,
+                          "state_dict": {n: v.detach().clone() for n, v in m.model.state_dict().items()}}
+            m.history["train_loss"].append(losses[k])
+            m.history["valid_curve"].append(valid)
+        elapsed = time.perf_counter() - t_epoch
+        for k, m in enumerate(members):
+            m.history["wall_time_s"] += elapsed  # the group's epoch: every run progressed during it
+            if m.ckpt_path is not None:
+                save_training_state(m.ckpt_path, config=m.config.to_dict(), epoch=epoch + 1, model=m.model,
+                                    optimizer=member_optimizer_state(opt_state, k), scheduler=scheduler,
+                                    generators=m.gens, best=m.best, history=m.history)
+        bar.set_postfix(loss=f"{sum(losses) / len(losses):.4f}")
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, [m.history for m in members])
+    bar.close()
+    engine = {"stacked_runs": len(members), "cuda_graphs": bool(run_epoch.step.enabled),
+              "cuda_graph_shapes": run_epoch.step.n_graphs}
+    for m in members:
+        m.history["engine"] = engine
+
+
+def run_training_group(configs: Sequence[TrainConfig | dict],
+                       on_epoch_end: Callable[[int, list[dict]], None] | None = None) -> list[dict]:
+    """Train every config (see the module docstring) and return their metrics, in order.
+    ``on_epoch_end(epoch, histories)`` is called after each stacked epoch's checkpoints."""
+    from pde_lib.models import MODELS
+    from pde_lib.training.trainer import _finish, _select_best
+
+    t_start = time.perf_counter()
+    configs = [TrainConfig.from_dict(c) if isinstance(c, dict) else c for c in configs]
+    if not configs:
+        raise ConfigError("run_training_group needs at least one config")
+    for c in configs:
+        c.validate()
+    check_stackable(configs)
+    device = resolve_device(configs[0].device)
+    MODELS.get(configs[0].model)  # fail on an unknown name before reading any data
+    members = [prepare_member(c, device) for c in configs]
+    subgroups: dict[tuple, list[Member]] = {}
+    for m in members:
+        subgroups.setdefault((tuple(m.data.train.u.shape), m.start_epoch), []).append(m)
+    for group in subgroups.values():
+        if group[0].start_epoch < group[0].config.epochs:
+            train_stack(group, on_epoch_end)
+    results = []
+    for m in members:
+        best = _select_best(m.model, m.best, m.config.epochs)
+        engine = m.history.pop("engine", {"stacked_runs": len(members), "cuda_graphs": False})
+        results.append(_finish(m.config, m.model, m.data, best, m.history, m.init_info, t_start, engine=engine))
+    return results
