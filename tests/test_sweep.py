@@ -339,3 +339,21 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
     before = (out / "results.csv").read_bytes()
     again = run_sweep(p, out, machine=machine_path, progress=False, reports=False)
     assert again.skipped == 4 and (out / "results.csv").read_bytes() == before
+
+
+def test_stacked_finetunes_give_the_separate_runs_results(tmp_path):
+    """A machine with stack_finetunes steps a cell's fine-tunes of one task and sample count
+    together; the rows equal those of one-at-a-time fine-tuning, and a rerun resumes."""
+    params = _micro(finetune={"epochs": 2})
+    cell = find_cell(params, "fno2d__none__none__s0")
+    rows = {}
+    for stack in (1, 3):
+        machine = validate_machine({"data_dir": str(tmp_path / "data"), "stack_finetunes": stack})
+        rows[stack] = run_cell(cell, params, machine, tmp_path / f"cell{stack}")["finetunes"]
+    assert [r["finetune_id"] for r in rows[1]] == [r["finetune_id"] for r in rows[3]]
+    for a, b in zip(rows[1], rows[3]):
+        assert b["best_epoch"] == a["best_epoch"]
+        assert b["test_rel_l2"] == pytest.approx(a["test_rel_l2"], rel=1e-5)
+    engines = {json.loads(p.read_text())["engine"]["stacked_runs"]
+               for p in (tmp_path / "cell3" / "finetune").glob("*/metrics.json")}
+    assert engines == {2}  # heat + advection per sample count

@@ -27,6 +27,8 @@ MACHINE = Section({
     "memory_limit": (Str(), "auto"),
     "progress": (Bool(), False),
     "cell_timeout_s": (Optional(Int(min=1)), None),
+    "stack_finetunes": (Int(min=1), 1),
+    "cuda_graphs": (Bool(), False),
     "cluster": (Section({
         "kind": (Str(("local", "slurm")), "local"),
         "jobs": (Int(min=1), 1),
@@ -48,6 +50,8 @@ def validate_machine(raw: dict, source: str = "<dict>") -> MachineProfile:
         raise ConfigError(f"{source}: {exc}") from None
     if checked["device"].startswith("cuda") is False and checked["device"] not in ("cpu", "mps"):
         raise ConfigError(f"{source}: device: expected 'cpu', 'cuda', 'cuda:N' or 'mps', got {checked['device']!r}")
+    if checked["cuda_graphs"] and not checked["device"].startswith("cuda"):
+        raise ConfigError(f"{source}: cuda_graphs: true needs device 'cuda', got {checked['device']!r}")
     prof = MachineProfile(_wrap(checked))
     prof.source = source
     return prof

@@ -93,16 +93,8 @@ def _scalars(metrics: dict) -> dict:
     return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float, str, bool)) or v is None}
 
 
-def _finetune(cell: Cell, ft: FineTune, params, device: str, paths, init: str | None, cell_dir: Path,
-              progress: bool, train_fn: Callable | None) -> dict:
-    out = cell_dir / "finetune" / ft.id
-    metrics_path = out / "metrics.json"
-    if metrics_path.exists():
-        return json.loads(metrics_path.read_text())
-    if out.exists() and not params.finetune.resume:
-        shutil.rmtree(out)
-    if train_fn is None:
-        from pde_lib.training import run_training as train_fn
+def _finetune_config(cell: Cell, ft: FineTune, params, device: str, paths, init: str | None, out: Path,
+                     progress: bool, cuda_graphs: bool = False):
     f, o = params.finetune, params.optim
     files = finetune_files(paths, ft.pde, ft.distribution)
     cfg = dict(model=cell.backbone, task=ft.task, train=str(files["train"]), valid=str(files["valid"]),
@@ -111,11 +103,54 @@ def _finetune(cell: Cell, ft: FineTune, params, device: str, paths, init: str | 
                seed=cell.seed, device=device, out=str(out), init=init, model_kwargs=dict(cell.model_kwargs),
                condition_on_coeffs=f.condition_on_coeffs, window=f.window, target_frame=f.target_frame,
                augmentation=list(cell.augmentation), augmentation_ratio=f.augmentation_ratio,
-               resume=bool(f.resume), progress=progress)
-    metrics = train_fn(_train_config(cfg))
+               resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs))
+    return _train_config(cfg)
+
+
+def _prepare_out(out: Path, params) -> None:
+    """Clear a half-done fine-tune's folder unless the study resumes fine-tunes."""
+    if out.exists() and not params.finetune.resume:
+        shutil.rmtree(out)
+
+
+def _finetune(cell: Cell, ft: FineTune, params, device: str, paths, init: str | None, cell_dir: Path,
+              progress: bool, train_fn: Callable | None, cuda_graphs: bool = False) -> dict:
+    out = cell_dir / "finetune" / ft.id
+    metrics_path = out / "metrics.json"
+    if metrics_path.exists():
+        return json.loads(metrics_path.read_text())
+    _prepare_out(out, params)
+    if train_fn is None:
+        from pde_lib.training import run_training as train_fn
+    metrics = train_fn(_finetune_config(cell, ft, params, device, paths, init, out, progress, cuda_graphs))
     if not metrics_path.exists():  # run_training writes it; a stand-in may only return it
         write_json(metrics_path, metrics)
     return json.loads(metrics_path.read_text())
+
+
+def stack_groups(fts: list[FineTune], size: int) -> list[list[FineTune]]:
+    """Fine-tunes that can step together (same task and sample count), in chunks of ``size``,
+    in grid order. (Runs whose training sets still differ in shape, such as Navier-Stokes on its
+    finer grid, are split again by the group runner.)"""
+    by_key: dict[tuple, list[FineTune]] = {}
+    for ft in fts:
+        by_key.setdefault((ft.task, ft.samples), []).append(ft)
+    return [group[i:i + size] for group in by_key.values() for i in range(0, len(group), size)]
+
+
+def _finetune_stacked(cell: Cell, fts: list[FineTune], params, device: str, paths, init: str | None,
+                      cell_dir: Path, progress: bool, size: int, cuda_graphs: bool) -> None:
+    """Run the not yet finished fine-tunes of ``fts`` as stacked runs, ``size`` at a time."""
+    from pde_lib.training.group import run_training_group
+
+    pending = [ft for ft in fts if not (cell_dir / "finetune" / ft.id / "metrics.json").exists()]
+    for group in stack_groups(pending, size):
+        configs = []
+        for ft in group:
+            out = cell_dir / "finetune" / ft.id
+            _prepare_out(out, params)
+            configs.append(_finetune_config(cell, ft, params, device, paths, init, out, progress, cuda_graphs))
+        run_training_group(configs)
 
 
 def run_cell(cell: Cell, params, machine, out_dir: str | Path, data_dir: str | Path | None = None,
@@ -138,8 +173,12 @@ def run_cell(cell: Cell, params, machine, out_dir: str | Path, data_dir: str | P
         paths = dataset_paths(params, data_dir)
         init = _pretrain(cell, params, device, paths, out_dir, progress, pretrain_fn)
         rows = []
-        for ft in finetunes(params):
-            metrics = _finetune(cell, ft, params, device, paths, init, out_dir, progress, train_fn)
+        fts = finetunes(params)
+        stack, graphs = machine.get("stack_finetunes", 1), machine.get("cuda_graphs", False)
+        if stack > 1 and train_fn is None:
+            _finetune_stacked(cell, fts, params, device, paths, init, out_dir, progress, stack, graphs)
+        for ft in fts:
+            metrics = _finetune(cell, ft, params, device, paths, init, out_dir, progress, train_fn, graphs)
             rows.append(finetune_row(cell, ft, metrics))
             if on_finetune is not None:
                 on_finetune(ft, metrics)
