@@ -1,23 +1,30 @@
 """Training-loop throughput (samples/s): windowing + forward + backward + AdamW + lr step, for every
 backbone at its paper size, batch 32, 32 x 32 frames, next-step task (random start times).
 
-Two loops run on the same data in the same process, each on a fresh copy of the same model:
-* ``eager``: a straightforward loop: per-sample Python slicing to build the windows, plain
-  ``torch.optim.AdamW`` (``foreach=False``, ``fused=False``), loss read with ``.item()`` every step;
+The loops run on the same data in the same process, each on fresh copies of the same model:
+* ``eager`` (the baseline): a straightforward loop: per-sample Python slicing to build the
+  windows, plain ``torch.optim.AdamW`` (``foreach=False``, ``fused=False``), loss read with
+  ``.item()`` every step;
 * ``project``: ``pde_lib.training.trainer.train_epoch`` (vectorised windowing, fused AdamW,
-  cosine schedule, one device sync per epoch).
-Each measurement is the median over ``--repeats`` epochs of ``--steps`` optimiser steps, after one
-warm-up epoch, the two loops interleaved. Prints a markdown table.
+  cosine schedule, one device sync per epoch), what ``run_training`` uses by default;
+* ``stacked`` K: K independent runs stepped as one (``pde_lib.training.stacked_epoch``, what
+  ``run_training_group`` and ``stack_finetunes`` use), each run at batch ``--batch``;
+* ``graphed`` K (CUDA only): the same, each step replayed as one CUDA graph (``--cuda-graphs``).
+samples/s counts the samples of all K runs. Each measurement is the median over ``--repeats``
+epochs of ``--steps`` optimiser steps, after one warm-up epoch (which also captures the graphs),
+all loops interleaved. Prints a markdown table.
 
-    python benchmarks/train_throughput.py --steps 4 --repeats 3 [--devices cpu,cuda] [--threads 2]
+    python benchmarks/train_throughput.py --steps 4 --repeats 3 [--devices cpu,cuda] [--threads 2] [--runs 1,8]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -26,6 +33,9 @@ from pde_lib.models import MODELS, build_model
 from pde_lib.training.config import TrainConfig
 from pde_lib.training.losses import relative_l2
 from pde_lib.training.optim import make_optimizer, make_scheduler
+from pde_lib.training.stacked import StackedModel
+from pde_lib.training.stacked_data import StackedBatches
+from pde_lib.training.stacked_epoch import StackedEpoch
 from pde_lib.training.trainer import Batches, train_epoch
 
 
@@ -61,22 +71,38 @@ def eager_epoch(model, ds: Dataset, opt, batch: int, window: int, gen: torch.Gen
         loss.item()
 
 
-def measure_pair(fn_a, fn_b, device, repeats: int) -> tuple[float, float]:
-    """Median seconds of ``fn_a`` and ``fn_b`` over ``repeats``, interleaved (a, b, a, b, ...)
-    after one warm-up call each, so slow drifts of a shared machine hit both alike."""
-    fn_a(), fn_b()
-    times: tuple[list, list] = ([], [])
+def measure(fns: dict, device, repeats: int) -> dict[str, float]:
+    """Median seconds of each function over ``repeats``, interleaved (a, b, c, a, b, c, ...)
+    after one warm-up call each, so slow drifts of a shared machine hit all alike."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list] = {k: [] for k in fns}
     for _ in range(repeats):
-        for fn, out in ((fn_a, times[0]), (fn_b, times[1])):
+        for key, fn in fns.items():
             _sync(device)
             t0 = time.perf_counter()
             fn()
             _sync(device)
-            out.append(time.perf_counter() - t0)
-    return statistics.median(times[0]), statistics.median(times[1])
+            times[key].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
-def bench(name: str, device: torch.device, steps: int, repeats: int, batch: int, res: int) -> dict:
+def stacked_loop(base, ds: Dataset, runs: int, batch: int, steps: int, repeats: int, graphs: bool):
+    """``runs`` copies of ``base`` stepped as stacked runs (``pde_lib.training.stacked_epoch``),
+    optionally replayed as CUDA graphs; each run has its own data order."""
+    models = [copy.deepcopy(base).to(ds.u.device) for _ in range(runs)]
+    stacked = StackedModel(models)
+    batches = StackedBatches([ds] * runs, "next_step", 8, 31, batch)
+    capturable = graphs and ds.u.device.type == "cuda"
+    opt = make_optimizer(stacked.parameters(), capturable=capturable)
+    sched = make_scheduler(opt, total_steps=steps * (repeats + 1) * 4)
+    epoch = StackedEpoch(stacked, batches, opt, sched, cuda_graphs=graphs)
+    gens = [torch.Generator().manual_seed(k) for k in range(runs)]
+    return lambda: epoch(gens, gens)
+
+
+def bench(name: str, device: torch.device, steps: int, repeats: int, batch: int, res: int,
+          runs: list[int]) -> list[dict]:
     n = steps * batch
     ds = synthetic_dataset(n, 32, res, device)
     torch.manual_seed(0)
@@ -93,10 +119,16 @@ def bench(name: str, device: torch.device, steps: int, repeats: int, batch: int,
     opt_p = make_optimizer(m_proj.parameters())
     sched = make_scheduler(opt_p, total_steps=steps * (repeats + 1))
     gens = {"data": torch.Generator().manual_seed(0)}
-    t_eager, t_proj = measure_pair(lambda: eager_epoch(m_eager, ds, opt_e, batch, 8, gen_e),
-                                   lambda: train_epoch(m_proj, batches, opt_p, sched, gens), device, repeats)
-    return {"model": name, "device": device.type, "params": n_params,
-            "eager": n / t_eager, "project": n / t_proj}
+    fns = {("eager", 1): lambda: eager_epoch(m_eager, ds, opt_e, batch, 8, gen_e),
+           ("project", 1): lambda: train_epoch(m_proj, batches, opt_p, sched, gens)}
+    for k in runs:
+        fns[("stacked", k)] = stacked_loop(base, ds, k, batch, steps, repeats, graphs=False)
+        if device.type == "cuda":
+            fns[("graphed", k)] = stacked_loop(base, ds, k, batch, steps, repeats, graphs=True)
+    times = measure(fns, device, repeats)
+    return [{"model": name, "device": device.type, "params": n_params, "loop": loop, "runs": k,
+             "samples_s": k * n / t, "vs_eager": (k * n / t) / (n / times[("eager", 1)])}
+            for (loop, k), t in times.items()]
 
 
 def main(argv=None) -> None:
@@ -108,22 +140,27 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--resolution", type=int, default=32)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--runs", default="1,4", help="stacked-run counts to measure, e.g. 1,8,24")
+    p.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     rows = []
+    runs = [int(k) for k in args.runs.split(",") if k]
     for dev in args.devices.split(","):
         for name in args.models.split(","):
-            rows.append(bench(name, torch.device(dev), args.steps, args.repeats, args.batch, args.resolution))
-    print(f"\nbatch {args.batch}, {args.resolution}x{args.resolution}, next-step task, paper-size models, "
+            rows += bench(name, torch.device(dev), args.steps, args.repeats, args.batch, args.resolution, runs)
+    print(f"\nbatch {args.batch} per run, {args.resolution}x{args.resolution}, next-step task, paper-size models, "
           f"median of {args.repeats} x {args.steps} steps, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU threads\n")
-    print("| model | device | params | eager samples/s | project samples/s | project / eager |")
-    print("|---|---|---:|---:|---:|---:|")
+          f"{torch.get_num_threads()} CPU threads"
+          + (f", {torch.cuda.get_device_name()}" if "cuda" in args.devices else "") + "\n")
+    print("| model | device | params | loop | runs | samples/s (all runs) | vs eager |")
+    print("|---|---|---:|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['model']} | {r['device']} | {r['params']:,} | {r['eager']:.1f} | {r['project']:.1f} "
-              f"| {r['project'] / r['eager']:.2f}x |")
-
+        print(f"| {r['model']} | {r['device']} | {r['params']:,} | {r['loop']} | {r['runs']} | "
+              f"{r['samples_s']:.1f} | {r['vs_eager']:.2f}x |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
 
 if __name__ == "__main__":
     main()
