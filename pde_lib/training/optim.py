@@ -56,7 +56,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int,
         raise ConfigError(f"lr_min must be >= 0, got {lr_min!r}")
     lambdas = []
     for group in optimizer.param_groups:
-        base = group.get("initial_lr", group["lr"])
+        base = float(group.get("initial_lr", group["lr"]))  # a tensor lr (CUDA graphs) read once
         if lr_min > base:
             raise ConfigError(f"lr_min={lr_min} is larger than the learning rate {base}")
         lambdas.append(lambda step, base=base: cosine_factor(step, total_steps, base, lr_min))
