@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-import torch
 from tqdm.auto import tqdm
 
 from pde_lib.errors import ConfigError
-from pde_lib.training.checkpoint import load_backbone, load_training_state, save_training_state
+from pde_lib.training.checkpoint import save_training_state
 from pde_lib.training.config import TrainConfig
-from pde_lib.training.data import RunData, derived_seed, load_run_data, resolve_device
+from pde_lib.training.data import resolve_device
 from pde_lib.training.evaluate import evaluate
 from pde_lib.training.optim import make_optimizer, make_scheduler
+from pde_lib.training.run_setup import RunState, finish_run, prepare_run
 from pde_lib.training.stacked import (StackedModel, member_optimizer_state, restore_group_options,
                                       stack_optimizer_states)
 from pde_lib.training.stacked_data import StackedBatches
 from pde_lib.training.stacked_epoch import StackedEpoch
-from pde_lib.utils.provenance import sha256_file
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
@@ -55,54 +53,7 @@ def check_stackable(configs: Sequence[TrainConfig]) -> None:
         raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
 
 
-@dataclass
-class Member:
-    """One run of the group: its config, data, single-backbone module (for evaluation and the
-    final files), random streams, model-selection state and history."""
-
-    config: TrainConfig
-    data: RunData
-    model: torch.nn.Module
-    gens: dict[str, torch.Generator]
-    init_info: dict | None = None
-    best: dict[str, Any] = field(default_factory=lambda: {"epoch": None, "valid": math.inf, "state_dict": None})
-    history: dict[str, Any] = field(default_factory=lambda: {"train_loss": [], "valid_curve": [], "wall_time_s": 0.0})
-    start_epoch: int = 0
-    state: dict | None = None
-
-    @property
-    def ckpt_path(self) -> Path | None:
-        from pde_lib.training.trainer import CHECKPOINT_NAME
-
-        return None if self.config.out is None else Path(self.config.out) / CHECKPOINT_NAME
-
-
-def prepare_member(config: TrainConfig, device: torch.device) -> Member:
-    """Load and check the data, build and initialise the model, check one forward pass and read
-    the checkpoint to resume from: everything that can fail does so before any training."""
-    from pde_lib.training.trainer import RESUME_IGNORES, _check_forward, build_run_model
-
-    data = load_run_data(config, device)
-    model = build_run_model(config)
-    init_info = None
-    if config.init is not None:
-        load_backbone(config.init, model)
-        init_info = {"path": str(config.init), "sha256": sha256_file(config.init)}
-    model.to(device)
-    _check_forward(model, data, config)
-    gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
-            "noise": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))}
-    m = Member(config=config, data=data, model=model, gens=gens, init_info=init_info)
-    if config.resume and m.ckpt_path.exists():
-        state = load_training_state(m.ckpt_path, config.to_dict(), ignore=RESUME_IGNORES)
-        model.load_state_dict(state["state_dict"])
-        for k, g in gens.items():
-            g.set_state(state["generators"][k])
-        m.best, m.history, m.start_epoch, m.state = state["best"], state["history"], state["epoch"], state
-    return m
-
-
-def _optimizer(stacked: StackedModel, members: list[Member], steps_per_epoch: int):
+def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: int):
     cfg = members[0].config
     capturable = cfg.cuda_graphs and next(iter(stacked.params.values())).device.type == "cuda"
     optimizer = make_optimizer(stacked.parameters(), cfg.lr, cfg.weight_decay, capturable=capturable)
@@ -116,7 +67,7 @@ def _optimizer(stacked: StackedModel, members: list[Member], steps_per_epoch: in
     return optimizer, scheduler
 
 
-def train_stack(members: list[Member], on_epoch_end: Callable | None = None) -> None:
+def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -> None:
     """Train ``members`` (equal training-set shape and completed epochs) together to the end."""
     cfg = members[0].config
     stacked = StackedModel([m.model for m in members])
@@ -165,7 +116,6 @@ def run_training_group(configs: Sequence[TrainConfig | dict],
     """Train every config (see the module docstring) and return their metrics, in order.
     ``on_epoch_end(epoch, histories)`` is called after each stacked epoch's checkpoints."""
     from pde_lib.models import MODELS
-    from pde_lib.training.trainer import _finish, _select_best
 
     t_start = time.perf_counter()
     configs = [TrainConfig.from_dict(c) if isinstance(c, dict) else c for c in configs]
@@ -176,16 +126,12 @@ def run_training_group(configs: Sequence[TrainConfig | dict],
     check_stackable(configs)
     device = resolve_device(configs[0].device)
     MODELS.get(configs[0].model)  # fail on an unknown name before reading any data
-    members = [prepare_member(c, device) for c in configs]
-    subgroups: dict[tuple, list[Member]] = {}
+    members = [prepare_run(c, device) for c in configs]
+    subgroups: dict[tuple, list[RunState]] = {}
     for m in members:
         subgroups.setdefault((tuple(m.data.train.u.shape), m.start_epoch), []).append(m)
     for group in subgroups.values():
         if group[0].start_epoch < group[0].config.epochs:
             train_stack(group, on_epoch_end)
-    results = []
-    for m in members:
-        best = _select_best(m.model, m.best, m.config.epochs)
-        engine = m.history.pop("engine", {"stacked_runs": len(members), "cuda_graphs": False})
-        results.append(_finish(m.config, m.model, m.data, best, m.history, m.init_info, t_start, engine=engine))
-    return results
+    return [finish_run(m, t_start, engine=m.history.pop("engine", {"stacked_runs": len(members), "cuda_graphs": False}))
+            for m in members]

@@ -1,0 +1,152 @@
+"""What a training run has before its first step and does after its last, shared by the
+single-run trainer (``trainer.py``) and the stacked runner (``group.py``).
+
+``prepare_run(config, device) -> RunState``: load and check the data, build the seeded model and
+load ``init``, check one forward pass, seed the random streams and read the checkpoint to resume
+from: everything that can fail does so before any training. ``finish_run`` loads the selected
+state, evaluates valid and test and writes ``model.pt`` and ``metrics.json``."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pde_lib.errors import ConfigError
+from pde_lib.training.checkpoint import load_backbone, load_training_state, save_backbone
+from pde_lib.training.config import TrainConfig
+from pde_lib.training.data import RunData, derived_seed, load_run_data
+from pde_lib.training.evaluate import copy_last_baseline, evaluate
+from pde_lib.utils.atomic import write_json
+from pde_lib.utils.provenance import environment, git_commit, sha256_file
+
+CHECKPOINT_NAME = "checkpoint.pt"
+METRICS_NAME = "metrics.json"
+BACKBONE_NAME = "model.pt"
+#: config keys that may change between an interrupted run and its resumption
+RESUME_IGNORES = ("resume", "progress", "out", "cuda_graphs")
+
+
+def build_run_model(config: TrainConfig) -> torch.nn.Module:
+    """The backbone for ``config``, its weights initialised from ``config.seed`` (on CPU, so the
+    initialisation is the same on every device)."""
+    from pde_lib.models import MODELS, build_model
+
+    MODELS.get(config.model)  # ConfigError listing the valid names
+    torch.manual_seed(config.seed)
+    return build_model(config.model, in_frames=config.window, coeff_dim=5,
+                       condition_on_coeffs=config.condition_on_coeffs, **config.model_kwargs)
+
+
+def check_forward(model, data: RunData, config: TrainConfig) -> None:
+    """One no-grad forward on two samples, so a model/data mismatch fails before training."""
+    ds = data.train
+    x = ds.u[:2, :config.window]
+    try:
+        with torch.no_grad():
+            y = model(x, ds.x, ds.coeffs[:2])
+    except (RuntimeError, ValueError) as exc:
+        raise ConfigError(f"model {config.model!r} cannot process the training data "
+                          f"(frames {tuple(x.shape)}): {exc}") from exc
+    if tuple(y.shape) != (x.shape[0], 1, *x.shape[2:]):
+        raise ConfigError(f"model {config.model!r} returned {tuple(y.shape)}; expected {(x.shape[0], 1, *x.shape[2:])}")
+
+
+@dataclass
+class RunState:
+    """One run: its config, data, backbone module, random streams (``data``, ``noise``),
+    model-selection state (``best``), history, the epoch it starts from and, when resuming,
+    the loaded checkpoint (``state``)."""
+
+    config: TrainConfig
+    data: RunData
+    model: torch.nn.Module
+    gens: dict[str, torch.Generator]
+    init_info: dict | None = None
+    best: dict[str, Any] = field(default_factory=lambda: {"epoch": None, "valid": math.inf, "state_dict": None})
+    history: dict[str, Any] = field(default_factory=lambda: {"train_loss": [], "valid_curve": [], "wall_time_s": 0.0})
+    start_epoch: int = 0
+    state: dict | None = None
+
+    @property
+    def ckpt_path(self) -> Path | None:
+        return None if self.config.out is None else Path(self.config.out) / CHECKPOINT_NAME
+
+
+def prepare_run(config: TrainConfig, device: torch.device) -> RunState:
+    """Load and check the data, build and initialise the model, check one forward pass and read
+    the checkpoint to resume from: everything that can fail does so before any training."""
+    if config.resume and config.out is None:
+        raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
+    data = load_run_data(config, device)
+    model = build_run_model(config)
+    init_info = None
+    if config.init is not None:
+        load_backbone(config.init, model)
+        init_info = {"path": str(config.init), "sha256": sha256_file(config.init)}
+    model.to(device)
+    check_forward(model, data, config)
+    gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
+            "noise": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))}
+    m = RunState(config=config, data=data, model=model, gens=gens, init_info=init_info)
+    if config.resume and m.ckpt_path.exists():
+        state = load_training_state(m.ckpt_path, config.to_dict(), ignore=RESUME_IGNORES)
+        model.load_state_dict(state["state_dict"])
+        for k, g in gens.items():
+            g.set_state(state["generators"][k])
+        m.best, m.history, m.start_epoch, m.state = state["best"], state["history"], state["epoch"], state
+    return m
+
+
+def select_best(model, best: dict, epochs: int) -> dict:
+    """Load the selected (lowest-valid) state into ``model``; without any finite validation
+    error, warn and keep the final state."""
+    if best["state_dict"] is None:
+        warnings.warn("no finite validation error in any epoch; reporting the final state")
+        best = {"epoch": epochs, "valid": math.nan,
+                "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+    model.load_state_dict(best["state_dict"])
+    return best
+
+
+def finish_run(run: RunState, t_start: float, engine: dict | None = None) -> dict:
+    """Load the selected state, evaluate it on valid and test, write model.pt and metrics.json;
+    return the metrics. ``engine``: how the run was stepped (stacked runs, CUDA graphs)."""
+    config, model, data, history, init_info = run.config, run.model, run.data, run.history, run.init_info
+    best = select_best(model, run.best, config.epochs)
+    args = (config.task, config.window, config.target_frame, config.batch_size)
+    valid = evaluate(model, data.valid, *args)
+    test = evaluate(model, data.test, *args)
+    metrics: dict[str, Any] = {
+        "model": config.model, "task": config.task,
+        "test_rel_l2": test["rel_l2"], "valid_rel_l2": valid["rel_l2"], "best_epoch": best["epoch"],
+        "train_loss": history["train_loss"], "valid_curve": history["valid_curve"],
+        "test_copy_last_rel_l2": copy_last_baseline(data.test, config.task, config.window, config.target_frame),
+        "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
+        "data_sha256": {"train": data.train.sha256, "valid": data.valid.sha256, "test": data.test.sha256},
+        "init": init_info, "n_params": sum(p.numel() for p in model.parameters()),
+        "model_config": dict(model.config),
+        "n_train": data.n_train_original, "n_train_augmented": len(data.train),
+        "n_valid": len(data.valid), "n_test": len(data.test),
+        "environment": environment(),
+        "engine": engine or {"stacked_runs": 1, "cuda_graphs": False},
+    }
+    if config.task == "next_step":
+        metrics.update({
+            "test_rollout_per_step": test["rollout_per_step"], "test_one_step_rel_l2": test["one_step_rel_l2"],
+            "test_one_step_per_step": test["one_step_per_step"], "rollout_frames": test["rollout_frames"],
+            "valid_one_step_rel_l2": valid["one_step_rel_l2"]})
+    if config.out is not None:
+        out = Path(config.out)
+        save_backbone(out / BACKBONE_NAME, model, extra={"best_epoch": best["epoch"], "task": config.task,
+                                                       "data_sha256": metrics["data_sha256"]})
+    metrics["wall_time_s"] = history["wall_time_s"]  # training epochs, summed over resumptions
+    metrics["wall_time_total_s"] = time.perf_counter() - t_start
+    if config.out is not None:
+        write_json(Path(config.out) / METRICS_NAME, metrics)
+    return metrics
