@@ -49,8 +49,6 @@ def check_stackable(configs: Sequence[TrainConfig]) -> None:
     outs = [str(Path(c.out).resolve()) for c in configs if c.out is not None]
     if len(outs) != len(set(outs)):
         raise ConfigError(f"runs trained together need distinct out folders; got {outs}")
-    if any(c.resume and c.out is None for c in configs):
-        raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
 
 
 def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: int):
@@ -67,8 +65,9 @@ def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: 
     return optimizer, scheduler
 
 
-def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -> None:
-    """Train ``members`` (equal training-set shape and completed epochs) together to the end."""
+def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -> dict:
+    """Train ``members`` (equal training-set shape and completed epochs) together to the end;
+    return how they were stepped (``metrics["engine"]``)."""
     cfg = members[0].config
     stacked = StackedModel([m.model for m in members])
     batches = StackedBatches([m.data.train for m in members], cfg.task, cfg.window, cfg.target_frame,
@@ -105,10 +104,8 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, [m.history for m in members])
     bar.close()
-    engine = {"stacked_runs": len(members), "cuda_graphs": bool(run_epoch.step.enabled),
-              "cuda_graph_shapes": run_epoch.step.n_graphs}
-    for m in members:
-        m.history["engine"] = engine
+    return {"stacked_runs": len(members), "cuda_graphs": bool(run_epoch.step.enabled),
+            "cuda_graph_shapes": run_epoch.step.n_graphs}
 
 
 def run_training_group(configs: Sequence[TrainConfig | dict],
@@ -130,8 +127,9 @@ def run_training_group(configs: Sequence[TrainConfig | dict],
     subgroups: dict[tuple, list[RunState]] = {}
     for m in members:
         subgroups.setdefault((tuple(m.data.train.u.shape), m.start_epoch), []).append(m)
+    engines: dict[int, dict] = {}  # id(run) -> engine; runs already finished before this call: none
     for group in subgroups.values():
         if group[0].start_epoch < group[0].config.epochs:
-            train_stack(group, on_epoch_end)
-    return [finish_run(m, t_start, engine=m.history.pop("engine", {"stacked_runs": len(members), "cuda_graphs": False}))
-            for m in members]
+            engine = train_stack(group, on_epoch_end)
+            engines.update({id(m): engine for m in group})
+    return [finish_run(m, t_start, engine=engines.get(id(m))) for m in members]

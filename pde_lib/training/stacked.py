@@ -41,9 +41,8 @@ class StackedModel:
                                   f"{dict(m.config)}, member 0 is {type(first).__name__} {dict(first.config)}")
         self.name, self.config, self.k = first.name, dict(first.config), len(members)
         self.state_keys = list(first.state_dict().keys())
-        params, buffers = stack_module_state(members)
-        self.params = {n: p.detach().clone().requires_grad_(True) for n, p in params.items()}
-        self.buffers = {n: b.detach().clone() for n, b in buffers.items()}
+        # fresh (K, ...) tensors; parameters come back as leaves that require grad
+        self.params, self.buffers = stack_module_state(members)
         self._template = copy.deepcopy(first).to("meta")
         self._forward = vmap(self._call_one)
 
@@ -92,11 +91,12 @@ def _plain_group(group: dict) -> dict:
 def member_optimizer_state(state: dict, k: int) -> dict:
     """Run k's slice of a stacked optimiser ``state_dict``, in a single run's format: every
     per-element buffer indexed at k, scalar entries (AdamW's ``step``) copied."""
-    per_param = {}
-    for i, s in state["state"].items():
-        per_param[i] = {name: (v[k].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else
-                               (v.clone() if isinstance(v, torch.Tensor) else v))
-                        for name, v in s.items()}
+    def slice_k(v):
+        if not isinstance(v, torch.Tensor):
+            return v
+        return v[k].clone() if v.dim() > 0 else v.clone()
+
+    per_param = {i: {name: slice_k(v) for name, v in s.items()} for i, s in state["state"].items()}
     return {"state": per_param, "param_groups": [_plain_group(g) for g in state["param_groups"]]}
 
 
