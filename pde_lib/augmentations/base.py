@@ -22,7 +22,7 @@ import torch
 
 from pde_lib.data.dataset import PDE_NAMES
 from pde_lib.errors import ConfigError
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, fourier_shift, nyquist_free, wavenumbers
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, fourier_shift, irfft2, nyquist_free, wavenumbers
 
 Params = dict[str, torch.Tensor]
 
@@ -171,5 +171,5 @@ def moving_shift(u: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.T
     px = torch.polar(one, -kx[None] * sx.to(u.device, torch.float64).reshape(-1, 1, 1))
     py = torch.polar(one, -ky[None] * sy.to(u.device, torch.float64).reshape(-1, 1, 1))
     uh = nyquist_free(torch.fft.rfft2(u.reshape(b * n_t, n, n).to(torch.float64)))
-    out = torch.fft.irfft2(uh * px * py, s=(n, n)).to(u.dtype)
+    out = irfft2(uh * px * py, s=(n, n)).to(u.dtype)
     return out.reshape(b, n_t, n, n)

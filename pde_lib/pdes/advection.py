@@ -8,7 +8,7 @@ import torch
 from pde_lib.pdes import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
-from pde_lib.pdes.spectral import derivative, nyquist_free, wavenumbers
+from pde_lib.pdes.spectral import derivative, irfft2, nyquist_free, wavenumbers
 
 
 @PDES.register("advection")
@@ -30,7 +30,7 @@ class Advection(SineSumInitialCondition, PDE):
         ax = coefficient_view(coeffs, "ax", uh.real)
         ay = coefficient_view(coeffs, "ay", uh.real)
         phase = torch.exp(-1j * (kx * ax + ky * ay) * t)
-        return torch.fft.irfft2(uh * phase, s=(n, n)).to(u0.dtype)
+        return irfft2(uh * phase, s=(n, n)).to(u0.dtype)
 
     def rhs(self, u, coeffs):
         ax = coefficient_view(coeffs, "ax", u)

@@ -15,7 +15,8 @@ from pde_lib.pdes import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import draw_grf, grf
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
-from pde_lib.pdes.spectral import dealias, derivative, grid_coordinates, laplacian, wavenumbers
+from pde_lib.pdes.spectral import (dealias, derivative, grid_coordinates, irfft2, laplacian,
+                                   wavenumbers)
 
 
 def forcing(n: int, amp: torch.Tensor, device, dtype) -> torch.Tensor:
@@ -34,7 +35,7 @@ def velocity(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     k2[0, 0] = 1.0
     psi_h = torch.fft.rfft2(w) / k2
     psi_h[..., 0, 0] = 0
-    return (torch.fft.irfft2(1j * ky * psi_h, s=(n, n)), torch.fft.irfft2(-1j * kx * psi_h, s=(n, n)))
+    return (irfft2(1j * ky * psi_h, s=(n, n)), irfft2(-1j * kx * psi_h, s=(n, n)))
 
 
 @PDES.register("navier_stokes")

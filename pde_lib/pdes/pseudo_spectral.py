@@ -13,7 +13,7 @@ import torch
 
 from pde_lib.pdes.base import PDE, SolverSettings, check_finite
 from pde_lib.pdes.integrators import integrate_frames
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, dealias_mask, point_sample, wavenumbers
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, dealias_mask, irfft2, point_sample, wavenumbers
 
 
 @dataclass
@@ -29,7 +29,7 @@ class SpectralGrid:
     dtype: torch.dtype
 
     def to_physical(self, vh: torch.Tensor) -> torch.Tensor:
-        return torch.fft.irfft2(vh, s=(self.n, self.n))
+        return irfft2(vh, s=(self.n, self.n))
 
 
 @dataclass

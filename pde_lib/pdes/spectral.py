@@ -12,6 +12,20 @@ import torch
 DOMAIN_LENGTH = 2.0
 
 
+def irfft2(uh: torch.Tensor, s: tuple[int, int]) -> torch.Tensor:
+    """``torch.fft.irfft2`` whose result for each field does not depend on how many fields share
+    the call.
+
+    MKL (torch's CPU FFT) takes another code path for a single complex-to-real transform than for a
+    batch of them, and on some CPUs (AVX-512) the two round differently in the last bit; batches of
+    two or more all agree with each other. A lone field is therefore transformed as a batch of two
+    (itself twice), so a sample's stored frames are the same bytes whatever the chunk it is solved in."""
+    if uh.shape[:-2].numel() == 1:
+        pair = torch.cat([uh.reshape(1, *uh.shape[-2:])] * 2)
+        return torch.fft.irfft2(pair, s=s)[:1].reshape(*uh.shape[:-2], *s)
+    return torch.fft.irfft2(uh, s=s)
+
+
 def grid_coordinates(n: int, device=None, dtype=torch.float32) -> torch.Tensor:
     """(2, n, n) coordinates x_i = -1 + 2 i / n (endpoint excluded): [0] is x, [1] is y."""
     axis = -1.0 + DOMAIN_LENGTH * torch.arange(n, device=device, dtype=torch.float64) / n
@@ -38,7 +52,7 @@ def dealias_mask(n: int, device=None) -> torch.Tensor:
 def dealias(f: torch.Tensor) -> torch.Tensor:
     """Project a field (..., n, n) onto the 2/3-rule modes (as the solvers do with products)."""
     n = f.shape[-1]
-    return torch.fft.irfft2(torch.fft.rfft2(f) * dealias_mask(n, device=f.device), s=f.shape[-2:])
+    return irfft2(torch.fft.rfft2(f) * dealias_mask(n, device=f.device), s=f.shape[-2:])
 
 
 def nyquist_free(uh: torch.Tensor) -> torch.Tensor:
@@ -60,14 +74,14 @@ def derivative(u: torch.Tensor, order_x: int = 0, order_y: int = 0) -> torch.Ten
     if order_x % 2 or order_y % 2:
         uh = nyquist_free(uh)
     factor = (1j * kx) ** order_x * (1j * ky) ** order_y
-    return torch.fft.irfft2(uh * factor, s=u.shape[-2:])
+    return irfft2(uh * factor, s=u.shape[-2:])
 
 
 def laplacian(u: torch.Tensor) -> torch.Tensor:
     """Spectral Laplacian u_xx + u_yy over the last two axes."""
     n = u.shape[-1]
     kx, ky = wavenumbers(n, device=u.device, dtype=u.dtype)
-    return torch.fft.irfft2(torch.fft.rfft2(u) * -(kx**2 + ky**2), s=u.shape[-2:])
+    return irfft2(torch.fft.rfft2(u) * -(kx**2 + ky**2), s=u.shape[-2:])
 
 
 def fourier_shift(u: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
@@ -82,7 +96,7 @@ def fourier_shift(u: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.
     sy = sy.to(torch.float64).reshape(-1, *extra, 1, 1)
     phase = torch.exp(-1j * (kx * sx + ky * sy))
     uh = nyquist_free(torch.fft.rfft2(u.to(torch.float64)))
-    return torch.fft.irfft2(uh * phase, s=u.shape[-2:]).to(u.dtype)
+    return irfft2(uh * phase, s=u.shape[-2:]).to(u.dtype)
 
 
 def time_derivative(u: torch.Tensor, dt: float) -> torch.Tensor:
@@ -114,4 +128,4 @@ def spectral_upsample(u: torch.Tensor, n_out: int) -> torch.Tensor:
     out[..., :h, :h + 1] = uh[..., :h, :h + 1]
     out[..., n_out - h + 1:, :h + 1] = uh[..., h + 1:, :h + 1]
     scale = (n_out / n) ** 2
-    return torch.fft.irfft2(out * scale, s=(n_out, n_out))
+    return irfft2(out * scale, s=(n_out, n_out))
