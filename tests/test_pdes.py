@@ -13,6 +13,8 @@ from pde_lib.pdes import SolverSettings, get_pde
 from pde_lib.pdes.initial_conditions import sine_sum
 from pde_lib.pdes.navier_stokes import velocity
 from pde_lib.pdes.simulate import draw_batch, refined, simulate
+from pde_lib.pdes.resolution import mode_numbers, resample
+from pde_lib.pdes.spectral import dealias as dealias_field
 from pde_lib.pdes.spectral import derivative, fourier_shift, grid_coordinates, irfft2
 
 torch.set_num_threads(1)
@@ -61,6 +63,78 @@ def test_a_sample_solved_alone_is_bitwise_its_batched_solve(name):
     for i in range(3):
         alone = pde.solve(u0[i:i + 1], {k: v[i:i + 1] for k, v in batch.coeffs.items()}, t, s)
         assert torch.equal(alone[0], together[i]), i
+
+
+def test_scheduled_burgers_sample_alone_is_bitwise_its_batched_solve():
+    """With the resolution schedule, samples on different grids share sub-batches; a sample's
+    frames and grids must not depend on that."""
+    pde = get_pde("burgers")
+    batch = draw_batch(pde, range(4), "id")
+    times = pde.times()[:5]
+    settings = pde.solver_settings("id")
+    together, rec = simulate(pde, batch, 32, settings, times=times, return_record=True)
+    assert len(torch.unique(rec.grid)) > 1  # the sub-batches really differ
+    for i in range(4):
+        one = draw_batch(pde, [i], "id")
+        alone, rec1 = simulate(pde, one, 32, settings, times=times, return_record=True)
+        assert torch.equal(alone[0], together[i]) and torch.equal(rec1.grid[0], rec.grid[i]), i
+
+
+def test_spectral_resampling_is_exact_padding_and_truncation():
+    g = torch.Generator().manual_seed(0)
+    u = dealias_field(torch.randn(3, 64, 64, dtype=torch.float64, generator=g))
+    uh = torch.fft.rfft2(u)
+    up = resample(uh, 64, 160)
+    assert torch.allclose(irfft2(up, s=(160, 160))[:, ::5, ::5], u[:, ::2, ::2], atol=1e-12)
+    assert torch.allclose(resample(up, 160, 64), uh, atol=1e-9)
+    down = irfft2(resample(uh, 64, 32), s=(32, 32))
+    mx, my = mode_numbers(64)
+    truncated = irfft2(uh * ((mx < 32 / 3) & (my < 32 / 3)), s=(64, 64))[:, ::2, ::2]
+    assert torch.allclose(down, truncated, atol=1e-12)
+
+
+def test_schedule_grids_follow_the_tolerance_and_forced_grids_are_kept():
+    pde = get_pde("burgers")
+    batch = sharp_batch(pde, "id", seeds=(3,))
+    times = pde.times()[:5]
+    grids = {}
+    for tol in (1e-1, 1e-2):
+        s = replace(pde.solver_settings("id"), tail_tol=tol)
+        _, rec = simulate(pde, batch, 32, s, times=times, return_record=True)
+        assert float(rec.tail.max()) <= tol
+        grids[tol] = rec.grid
+    assert bool((grids[1e-2] >= grids[1e-1]).all()) and int(grids[1e-2].sum()) > int(grids[1e-1].sum())
+    forced = torch.tensor([[64, 128, 96, 64]])
+    _, rec = simulate(pde, batch, 32, s, times=times, grids=forced, return_record=True)
+    assert torch.equal(rec.grid, forced)
+
+
+def test_schedule_never_stores_a_frame_from_a_grid_coarser_than_the_criterion_allows():
+    """Independent check: the tail criterion recomputed here from a fixed fine (256^2) solve at
+    each frame; the grid a frame interval used must be at least the coarsest ladder grid whose
+    tail at that interval's end is within the tolerance (to 20%, the fine and scheduled states
+    differ slightly). Covers the steep early frames at the sharp ID corner."""
+    pde = get_pde("burgers")
+    batch = sharp_batch(pde, "id", seeds=(3, 5))
+    settings = pde.solver_settings("id")
+    times = pde.times()[:9]
+    _, rec = simulate(pde, batch, 32, settings, times=times, return_record=True)
+    fixed = replace(settings, tail_tol=None, refine=1)
+    u0 = pde.initial_condition(batch.ic, 256, "cpu", torch.float32)
+    fine = pde.solve(u0, batch.coeffs, times, fixed).double()  # (B, T, 256, 256)
+    power = torch.fft.rfft2(fine).abs() ** 2
+    mx, my = mode_numbers(256)
+    weight = torch.where((my == 0) | (my == 128), 1.0, 2.0).double()
+    top = torch.maximum(mx, my)
+    ladder = [32 * r for r in settings.ladder]
+    for k in range(1, len(times)):
+        for b in range(2):
+            def tail(m):
+                part = (power[b, k] * weight * (top >= settings.tail_band * m / 3)).sum()
+                return float((part / (power[b, k] * weight).sum()).sqrt())
+            allowed = min(m for m in ladder if m >= 256 or tail(m) <= 1.2 * settings.tail_tol)
+            assert int(rec.grid[b, k - 1]) >= allowed, (b, k, int(rec.grid[b, k - 1]), allowed)
+    assert int(rec.grid.max()) > 64
 
 
 # ---- exact solutions ---------------------------------------------------------------------------
@@ -136,17 +210,21 @@ def test_navier_stokes_commutes_with_shift_that_keeps_forcing():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("distribution", ["id", "ood"])
-def test_burgers_meets_refinement_bar_at_sharp_end(distribution):
+def test_burgers_meets_refinement_bar_in_every_frame_at_sharp_end(distribution):
+    """Every stored frame (not only the last) against a solve on twice each chosen grid with
+    dt / 4, at the sharp corner of the range (lowest viscosity, fastest advection)."""
     pde = get_pde("burgers")
     batch = sharp_batch(pde, distribution, seeds=(3,))
     settings = pde.solver_settings(distribution)
     torch.set_num_threads(2)
     try:
-        stored = simulate(pde, batch, 32, settings)
-        reference = simulate(pde, batch, 32, refined(settings))
+        stored, record = simulate(pde, batch, 32, settings, return_record=True)
+        reference = simulate(pde, batch, 32, refined(settings), grids=2 * record.grid)
     finally:
         torch.set_num_threads(1)
-    assert float(rel_l2(stored[:, -1], reference[:, -1]).max()) <= 1e-3
+    errors = rel_l2(stored.transpose(0, 1), reference.transpose(0, 1))  # (T,)
+    assert float(errors.max()) <= 1e-3, errors
+    assert int(record.grid[:, :4].max()) > int(record.grid[:, -4:].max())  # fine early, coarse late
 
 
 @pytest.mark.slow

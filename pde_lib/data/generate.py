@@ -20,7 +20,9 @@ from pde_lib.pdes.spectral import grid_coordinates
 @dataclass
 class GenerationParams:
     """Everything that determines a dataset file. ``refine`` / ``cfl`` / ``dtype`` override
-    each PDE's default solver settings (None keeps the default, which meets the accuracy bar)."""
+    each PDE's default solver settings (None keeps the default, which meets the accuracy bar).
+    An explicit ``refine`` (here or in ``solver_overrides``) fixes the compute grid, replacing a
+    PDE's resolution schedule unless the overrides also give a ``tail_tol``."""
 
     pdes: list[str]
     split: str
@@ -39,6 +41,8 @@ class GenerationParams:
         over = {k: v for k, v in (("refine", self.refine), ("cfl", self.cfl), ("dtype", self.dtype))
                 if v is not None}
         over.update(self.solver_overrides.get(pde.name, {}))
+        if "refine" in over and "tail_tol" not in over:
+            over["tail_tol"] = None
         settings = SolverSettings(**{**asdict(s), **over})
         settings.validate(pde.name)
         return settings
@@ -85,6 +89,7 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
     attrs = {"generation_params": asdict(params), "distribution": params.distribution,
              "split": params.split, "solver_settings": {k: asdict(v) for k, v in settings.items()}}
     ranges: dict[str, dict[str, list[float]]] = {}
+    worst_tail: dict[str, float] = {}
     u_min, u_max = float("inf"), float("-inf")
     start = time.perf_counter()
     bar = tqdm(total=n_total, desc=f"generate {params.split}/{params.distribution}", unit="sample",
@@ -97,7 +102,12 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
                 k = min(params.chunk_size, params.samples_per_pde - lo)
                 seeds = sample_seeds(params.seed, params.split, params.distribution, pde.name, k, lo)
                 batch = draw_batch(pde, seeds, params.distribution)
-                u = simulate(pde, batch, res, settings[pde.name], device=device)
+                if settings[pde.name].tail_tol is None:
+                    u = simulate(pde, batch, res, settings[pde.name], device=device)
+                else:
+                    u, record = simulate(pde, batch, res, settings[pde.name], device=device,
+                                         return_record=True)
+                    worst_tail[pde.name] = max(worst_tail.get(pde.name, 0.0), record.worst)
                 writer.write(offset, u, batch.coeffs, pde.name, seeds)
                 offset += k
                 u_min, u_max = min(u_min, float(u.min())), max(u_max, float(u.max()))
@@ -107,6 +117,12 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
                     old = r.get(key, [float("inf"), float("-inf")])
                     r[key] = [min(old[0], float(v.min())), max(old[1], float(v.max()))]
                 bar.update(k)
+        # what the data promise: per scheduled PDE, the criterion's tolerance and the largest
+        # value it took over every stored frame interval (pde_lib.pdes.resolution)
+        writer.set_attr("frame_error_estimate", {
+            name: {"criterion": "spectral tail tau (pde_lib.pdes.resolution)",
+                   "tolerance": settings[name].tail_tol, "worst": worst}
+            for name, worst in worst_tail.items()})
     bar.close()
     seconds = time.perf_counter() - start
     return GenerationSummary(

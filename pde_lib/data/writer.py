@@ -34,6 +34,11 @@ class SplitWriter:
         group.create_dataset("pde", shape=(n,), dtype=h5py.string_dtype())
         group.create_dataset("seed", shape=(n,), dtype="i8")
 
+    def set_attr(self, key: str, value) -> None:
+        """Set a file attribute (JSON for anything but str / int / float)."""
+        attrs = self.group.file.attrs
+        attrs[key] = value if isinstance(value, (str, int, float)) else json.dumps(value)
+
     def write(self, offset: int, u: torch.Tensor, coeffs: dict[str, torch.Tensor], pde: str,
               seeds: np.ndarray) -> None:
         k = u.shape[0]

@@ -20,6 +20,9 @@ COEFFICIENT_KEYS = ("nu", "ax", "ay", "cx", "cy")
 #: Navier-Stokes adds these.
 EXTRA_KEYS = ("visc", "amp")
 DISTRIBUTIONS = ("id", "ood")
+#: With 2/3 dealiasing the largest advective eigenvalue is cfl * 2 pi / 3 per step; RK4 is stable
+#: on the imaginary axis up to 2 sqrt(2), so cfl <= 3 sqrt(2) / pi = 1.35.
+MAX_CFL = 1.35
 
 
 @dataclass(frozen=True)
@@ -40,20 +43,40 @@ class Range:
 class SolverSettings:
     """Numerical settings of a solve. ``refine`` is the ratio of the compute grid to the stored
     grid, ``cfl`` the Courant number bounding dt, ``dt_scale`` an extra factor on dt (the
-    refinement check uses 1/4), ``max_steps_per_frame`` the stability guard."""
+    refinement check uses 1/4), ``max_steps_per_frame`` the stability guard.
+
+    With ``tail_tol`` set (pseudo-spectral PDEs), the compute grid is chosen per sample and frame
+    interval out of ``ladder`` (ratios to the stored grid) by the spectral-tail criterion of
+    ``pde_lib.pdes.resolution`` with band ``tail_band``; ``refine`` is then the grid the initial
+    field is given on."""
 
     refine: int = 1
     cfl: float = 0.5
     dt_scale: float = 1.0
     dtype: str = "float64"
     max_steps_per_frame: int = 100_000
+    tail_tol: float | None = None
+    tail_band: float = 0.5
+    ladder: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
+
+    def __post_init__(self):
+        self.ladder = tuple(self.ladder)
 
     def validate(self, pde: str) -> None:
         if self.refine < 1 or int(self.refine) != self.refine:
             raise ConfigError(f"{pde}: refine must be a positive integer, got {self.refine!r}")
-        if not 0 < self.cfl <= 1.0:
+        if self.tail_tol is not None:
+            if not 0 < self.tail_tol < 1:
+                raise ConfigError(f"{pde}: tail_tol must be in (0, 1) or null, got {self.tail_tol!r}")
+            if not 0 < self.tail_band < 1:
+                raise ConfigError(f"{pde}: tail_band must be in (0, 1), got {self.tail_band!r}")
+            if (not self.ladder or any(int(r) != r or r < 1 for r in self.ladder)
+                    or list(self.ladder) != sorted(set(self.ladder))):
+                raise ConfigError(f"{pde}: ladder must be increasing positive integers, got "
+                                  f"{list(self.ladder)!r}")
+        if not 0 < self.cfl <= MAX_CFL:
             raise ConfigError(
-                f"{pde}: cfl={self.cfl!r} is outside the stable range (0, 1] of the RK4 scheme"
+                f"{pde}: cfl={self.cfl!r} is outside the stable range (0, {MAX_CFL}] of the RK4 scheme"
             )
         if not 0 < self.dt_scale <= 1.0:
             raise ConfigError(f"{pde}: dt_scale must be in (0, 1], got {self.dt_scale!r}")

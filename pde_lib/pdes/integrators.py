@@ -6,7 +6,6 @@ as they do). The stiff linear part (diffusion) is integrated exactly by exp(L dt
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
@@ -29,52 +28,79 @@ def ifrk4_step(vh: torch.Tensor, dt: torch.Tensor | float, lin: torch.Tensor, no
     return e_full * vh + (dt / 6.0) * (e_full * k1 + 2.0 * e_half * (k2 + k3) + k4)
 
 
+def step_counts(dt_cap: torch.Tensor, interval: float, t_end: float, *, max_steps_per_frame: int,
+                pde: str) -> torch.Tensor:
+    """Each sample's whole number of equal steps (B,) float64 for an interval, from its largest
+    stable step ``dt_cap`` (B,). A non-finite or non-positive cap (a blown-up state) or a count
+    above ``max_steps_per_frame`` (an unstable setting) is a SolverError naming the batch index."""
+    dt_cap = dt_cap.to(torch.float64)
+    bad = ~torch.isfinite(dt_cap) | (dt_cap <= 0)
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad)[0])
+        err = SolverError(f"{pde}: the CFL step is {float(dt_cap[i])!r} before t={t_end - interval:g}; "
+                          f"the state is non-finite or unbounded at batch index {i}")
+        err.sample_index = i
+        raise err
+    n_steps = torch.ceil(interval / dt_cap - 1e-9).clamp_min(1)
+    n_max = int(n_steps.max())
+    if n_max > max_steps_per_frame:
+        i = int(torch.argmax(n_steps))
+        err = SolverError(
+            f"{pde}: the CFL condition needs {n_max} steps for the frame at t={t_end:g} "
+            f"(limit {max_steps_per_frame}) at batch index {i}; the solution is too fast for "
+            "this grid and dt")
+        err.sample_index = i
+        raise err
+    return n_steps
+
+
+def advance(vh: torch.Tensor, lin: torch.Tensor, nonlinear: Nonlinear, interval: float,
+            n_steps: torch.Tensor, monitor: Callable[[torch.Tensor], torch.Tensor] | None = None
+            ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Advance ``vh`` (B, N, M) by ``interval``, sample b in ``n_steps[b]`` equal steps.
+
+    The batch runs the largest count and a sample that has taken all of its steps is held fixed,
+    so a sample's result does not depend on which other samples share the batch. ``monitor(vh)``
+    (B,), if given, is evaluated after every step; its running maximum over each sample's own
+    steps is returned with the state (None without a monitor)."""
+    shape = (-1,) + (1,) * (vh.dim() - 1)
+    real = lin.real.dtype if lin.is_complex() else lin.dtype
+    dt = (interval / n_steps).to(device=vh.device, dtype=real).reshape(shape)
+    e_full = torch.exp(lin * dt)
+    e_half = torch.exp(lin * (0.5 * dt))
+    n_max = int(n_steps.max())
+    uniform = bool((n_steps == n_max).all())
+    active_until = n_steps.to(vh.device).reshape(shape)
+    worst = None
+    for step in range(n_max):
+        new = ifrk4_step(vh, dt, lin, nonlinear, e_full, e_half)
+        vh = new if uniform else torch.where(step < active_until, new, vh)
+        if monitor is not None:
+            value = monitor(vh)
+            worst = value if worst is None else torch.maximum(worst, value)
+    return vh, worst
+
+
 def integrate_frames(vh0: torch.Tensor, lin: torch.Tensor, nonlinear: Nonlinear,
                      times: torch.Tensor, max_dt: Callable[[torch.Tensor], torch.Tensor],
                      record: Callable[[torch.Tensor], torch.Tensor], *, max_steps_per_frame: int,
                      pde: str, progress: Callable[[int], None] | None = None) -> torch.Tensor:
-    """March ``vh0`` (B, N, M) through ``times`` (T,), recording ``record(vh)`` at each.
+    """March ``vh0`` (B, N, M) through ``times`` (T,) on one grid, recording ``record(vh)`` at each.
 
-    ``max_dt(vh)`` returns each sample's largest stable step (B,) from its current state. Each
-    sample takes its own whole number of equal steps per frame interval, so its result does not
-    depend on which other samples share the batch: the batch runs the largest step count, and a
-    sample that has taken all of its steps is held fixed. The first time must be 0. A frame that
-    would need more than ``max_steps_per_frame`` steps is an unstable setting: SolverError."""
+    ``max_dt(vh)`` returns each sample's largest stable step (B,) from its current state; each
+    sample takes its own whole number of equal steps per frame interval (``advance``). The first
+    time must be 0."""
     times = [float(t) for t in times]
     if abs(times[0]) > 1e-12:
         raise ValueError("the first output time must be 0")
     frames = [record(vh0)]
     vh = vh0
-    shape = (-1,) + (1,) * (vh0.dim() - 1)
     for k in range(1, len(times)):
         interval = times[k] - times[k - 1]
-        dt_cap = max_dt(vh).to(torch.float64)
-        bad = ~torch.isfinite(dt_cap) | (dt_cap <= 0)
-        if bool(bad.any()):
-            i = int(torch.nonzero(bad)[0])
-            err = SolverError(f"{pde}: the CFL step is {float(dt_cap[i])!r} before t={times[k - 1]:g}; "
-                              f"the state is non-finite or unbounded at batch index {i}")
-            err.sample_index = i
-            raise err
-        n_steps = torch.ceil(interval / dt_cap - 1e-9).clamp_min(1)
-        n_max = int(n_steps.max())
-        if n_max > max_steps_per_frame:
-            i = int(torch.argmax(n_steps))
-            err = SolverError(
-                f"{pde}: the CFL condition needs {n_max} steps for the frame at t={times[k]:g} "
-                f"(limit {max_steps_per_frame}) at batch index {i}; the solution is too fast for "
-                "this grid and dt")
-            err.sample_index = i
-            raise err
-        dt = (interval / n_steps).to(lin.real.dtype if lin.is_complex() else lin.dtype).reshape(shape)
-        e_full = torch.exp(lin * dt)
-        e_half = torch.exp(lin * (0.5 * dt))
-        uniform = bool((n_steps == n_max).all())
-        active_until = n_steps.to(vh.device).reshape(shape)
-        for step in range(n_max):
-            new = ifrk4_step(vh, dt, lin, nonlinear, e_full, e_half)
-            vh = new if uniform else torch.where(step < active_until, new, vh)
+        n_steps = step_counts(max_dt(vh), interval, times[k],
+                              max_steps_per_frame=max_steps_per_frame, pde=pde)
+        vh, _ = advance(vh, lin, nonlinear, interval, n_steps)
         frames.append(record(vh))
         if progress is not None:
-            progress(n_max)
+            progress(int(n_steps.max()))
     return torch.stack(frames, dim=1)

@@ -1,47 +1,23 @@
 """``PseudoSpectralPDE``: the shared solve of semi-linear PDEs v_t = L v + N(v) on the periodic
 square (Burgers, Navier-Stokes): Fourier transform of the initial field with 2/3 dealiasing,
-integrating-factor RK4 with per-sample CFL steps (``integrators.integrate_frames``), point sampling
-of the compute grid onto the stored grid, and the stability checks. A subclass gives only its
-linear operator, nonlinear term and advecting speed (``setup``)."""
+integrating-factor RK4 with per-sample CFL steps (``integrators``), point sampling of the compute
+grid onto the stored grid, and the stability checks. A subclass gives only its linear operator,
+nonlinear term and advecting speed (``setup``).
+
+With ``settings.tail_tol`` set, each sample's compute grid is chosen per frame interval from its
+spectrum (``resolution.solve_scheduled``); otherwise one grid, ``refine`` times the stored one."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
 from pde_lib.pdes.base import PDE, SolverSettings, check_finite
 from pde_lib.pdes.integrators import integrate_frames
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, dealias_mask, irfft2, point_sample, wavenumbers
+from pde_lib.pdes.resolution import ScheduleRecord, solve_scheduled
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample
+from pde_lib.pdes.spectral_grid import SpectralGrid, SpectralProblem
 
-
-@dataclass
-class SpectralGrid:
-    """The compute grid's transform axes: ``kx`` (n, 1), ``ky`` (1, n//2 + 1), ``k2`` = |k|^2,
-    the 2/3-rule ``mask``, and the real ``dtype`` of the solve."""
-
-    n: int
-    kx: torch.Tensor
-    ky: torch.Tensor
-    k2: torch.Tensor
-    mask: torch.Tensor
-    dtype: torch.dtype
-
-    def to_physical(self, vh: torch.Tensor) -> torch.Tensor:
-        return irfft2(vh, s=(self.n, self.n))
-
-
-@dataclass
-class SpectralProblem:
-    """``linear`` L (broadcasting to (B, n, n//2 + 1)); ``nonlinear(vh)`` N in Fourier space;
-    ``speed(vh, v)`` each sample's largest advecting speed (B,) given the state in Fourier (vh) and
-    physical (v) space; ``bound`` the largest |v| a stable solve may reach."""
-
-    linear: torch.Tensor
-    nonlinear: Callable[[torch.Tensor], torch.Tensor]
-    speed: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    bound: float
+__all__ = ["PseudoSpectralPDE", "SpectralGrid", "SpectralProblem", "ScheduleRecord"]
 
 
 class PseudoSpectralPDE(PDE):
@@ -49,15 +25,25 @@ class PseudoSpectralPDE(PDE):
               u0: torch.Tensor) -> SpectralProblem:
         raise NotImplementedError
 
-    def solve(self, u0, coeffs, times, settings: SolverSettings | None = None, progress=None):
-        """(B, n, n) initial fields on the compute grid -> (B, T, n // refine, n // refine)."""
+    def solve(self, u0, coeffs, times, settings: SolverSettings | None = None, progress=None,
+              grids: torch.Tensor | None = None, return_record: bool = False):
+        """(B, n, n) initial fields -> (B, T, n // refine, n // refine).
+
+        With a fixed grid, ``u0`` is given on the compute grid. With a resolution schedule
+        (``settings.tail_tol``), ``u0`` may be on any grid that represents it and ``grids``
+        (B, T - 1), if given, forces each sample's compute grid per interval (the refinement
+        check); ``return_record`` also returns the ``ScheduleRecord`` (grids and criterion)."""
         settings = settings or self.default_solver
         settings.validate(self.name)
+        if settings.tail_tol is not None:
+            out, record = solve_scheduled(self, u0, coeffs, times, settings, grids=grids,
+                                          progress=progress)
+            return (out, record) if return_record else out
+        if grids is not None or return_record:
+            raise ValueError("grids / return_record need a resolution schedule (settings.tail_tol)")
         n = u0.shape[-1]
-        dtype = settings.torch_dtype
-        kx, ky = wavenumbers(n, device=u0.device, dtype=dtype)
-        grid = SpectralGrid(n, kx, ky, kx**2 + ky**2, dealias_mask(n, device=u0.device), dtype)
-        vh0 = torch.fft.rfft2(u0.to(dtype)) * grid.mask
+        grid = SpectralGrid.build(n, u0.device, settings.torch_dtype)
+        vh0 = torch.fft.rfft2(u0.to(grid.dtype)) * grid.mask
         problem = self.setup(vh0, coeffs, grid, u0)
         dx = DOMAIN_LENGTH / n
         n_out = n // settings.refine

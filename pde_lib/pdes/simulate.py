@@ -35,19 +35,30 @@ def draw_batch(pde: PDE, seeds, distribution: str) -> SampleBatch:
 
 
 def simulate(pde: PDE, batch: SampleBatch, resolution: int, settings: SolverSettings | None = None,
-             device="cpu", times: torch.Tensor | None = None, progress=None) -> torch.Tensor:
+             device="cpu", times: torch.Tensor | None = None, progress=None,
+             grids: torch.Tensor | None = None, return_record: bool = False):
     """Solve a drawn batch and return float32 stored frames (B, T, resolution, resolution).
 
-    The solve runs on a grid ``settings.refine`` times finer; a SolverError is re-raised naming
-    the PDE, the sample's batch index, its seed and its coefficients."""
+    The solve runs on a grid ``settings.refine`` times finer (with a resolution schedule,
+    ``settings.tail_tol``: starts there, then per sample on the grids its criterion chooses, or on
+    ``grids`` (B, T - 1) if given; ``return_record`` also returns the ``ScheduleRecord``). A
+    SolverError is re-raised naming the PDE, the sample's batch index, its seed and its
+    coefficients."""
     settings = settings or pde.solver_settings("id")
     times = pde.times() if times is None else times
     n_fine = resolution * settings.refine
     dtype = settings.torch_dtype
     u0 = pde.initial_condition(batch.ic, n_fine, device=device, dtype=dtype)
     coeffs = {k: v.to(device) for k, v in batch.coeffs.items()}
+    record = None
     try:
-        out = pde.solve(u0, coeffs, times, settings, progress=progress)
+        if settings.tail_tol is not None:
+            out, record = pde.solve(u0, coeffs, times, settings, progress=progress, grids=grids,
+                                    return_record=True)
+        else:
+            if grids is not None or return_record:
+                raise ValueError("grids / return_record need a resolution schedule (tail_tol)")
+            out = pde.solve(u0, coeffs, times, settings, progress=progress)
         if out.shape[-1] != resolution:  # exact solvers return the grid they were given
             out = point_sample(out, resolution)
     except SolverError as err:
@@ -58,10 +69,13 @@ def simulate(pde: PDE, batch: SampleBatch, resolution: int, settings: SolverSett
                          if k in pde.coefficient_names)
         raise SolverError(f"{err} -- PDE {pde.name}, sample index {i}, seed {int(batch.seeds[i])}, "
                           f"coefficients {desc}") from err
-    return out.to(torch.float32)
+    out = out.to(torch.float32)
+    return (out, record) if return_record else out
 
 
 def refined(settings: SolverSettings, space: int = 2, time: int = 4) -> SolverSettings:
     """Settings for the accuracy bar's reference: a grid ``space`` times finer, dt ``time`` times
-    smaller."""
-    return replace(settings, refine=settings.refine * space, dt_scale=settings.dt_scale / time)
+    smaller. With a resolution schedule, solve the reference with ``grids=space * record.grid``
+    (each frame interval on ``space`` times the grid the stored solve used)."""
+    return replace(settings, refine=settings.refine * space, dt_scale=settings.dt_scale / time,
+                   ladder=tuple(r * space for r in settings.ladder))

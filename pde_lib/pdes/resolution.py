@@ -1,0 +1,216 @@
+"""A per-sample resolution schedule for pseudo-spectral solves (``settings.tail_tol`` set).
+
+Burgers fronts are steepest early (t ~ 0.1-0.25) and are then smoothed by the viscosity, and how
+steep they get depends on the sample's viscosity, speed and amplitude. So each sample's compute grid
+is chosen per frame interval from its own spectrum, out of ``settings.ladder`` (multiples of the
+stored grid), by a spectral-tail criterion. On a grid of size m (2/3 rule: kept modes
+|k|_inf < m / 3, integers) the criterion is the relative L2 norm of the top of the kept band,
+
+    tau_m(v) = || v_hat on modes with |k|_inf >= band * m / 3 || / || v_hat ||     (Parseval),
+
+the part of the field that the grid resolves only marginally (``band = settings.tail_band``).
+A frame interval of sample b:
+1. starts on the coarsest ladder grid m whose tail holds at the start with room to grow
+   (tau_m(v) <= ``CHOICE_MARGIN`` * tol; at most one ladder step above its previous grid); the
+   state moves there by exact spectral restriction / zero-padding (a restriction drops only modes
+   that tau_m already counts, so its loss is below the tolerance);
+2. is solved on m, with tau_m evaluated after every RK step;
+3. is accepted if the largest tau_m over the interval (start included) is <= tol. Otherwise it is
+   solved again from its start on a finer ladder grid (the coarsest one the rejected end state
+   suggests, at least one step finer), until accepted or on the finest ladder grid.
+So a stored frame never comes from a grid on which the criterion exceeded ``tail_tol`` at any step
+of the interval (except on the finest ladder grid, where the record shows it). Every decision
+depends only on that sample's state, and samples are solved in sub-batches by grid (vectorised),
+so a sample's frames do not depend on the batch it is in. ``grids`` forces the schedule (the
+refinement check solves on twice each chosen grid)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from pde_lib.errors import SolverError
+from pde_lib.pdes.base import SolverSettings, check_finite
+from pde_lib.pdes.integrators import advance, step_counts
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample
+from pde_lib.pdes.spectral_grid import SpectralGrid
+
+#: an interval starts on a grid whose tail is at most this fraction of the tolerance
+CHOICE_MARGIN = 0.25
+
+
+@dataclass
+class ScheduleRecord:
+    """What a scheduled solve did: ``grid`` (B, T - 1) the compute grid size of each sample's
+    frame interval k -> k + 1, ``tail`` (B, T - 1) the largest criterion value tau over that
+    interval (start included), ``tol`` the tolerance it was held to."""
+
+    grid: torch.Tensor
+    tail: torch.Tensor
+    tol: float
+
+    @property
+    def worst(self) -> float:
+        return float(self.tail.max()) if self.tail.numel() else 0.0
+
+
+def mode_numbers(n: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer |mode| of an (n, n//2 + 1) rfft2 layout: (n, 1) and (1, n//2 + 1)."""
+    mx = torch.fft.fftfreq(n, d=1.0 / n, device=device, dtype=torch.float64).abs()
+    my = torch.fft.rfftfreq(n, d=1.0 / n, device=device, dtype=torch.float64)
+    return mx[:, None], my[None, :]
+
+
+def resample(vh: torch.Tensor, n_from: int, n_to: int) -> torch.Tensor:
+    """The rfft2 (..., n_from, n_from//2 + 1) of a field on n_from^2, moved onto n_to^2 and
+    dealiased there (2/3 rule): zero-padding when finer (exact), truncation when coarser."""
+    if n_from == n_to:
+        return vh
+    device = vh.device
+    mx = torch.fft.fftfreq(n_to, d=1.0 / n_to, device=device, dtype=torch.float64)
+    my = torch.fft.rfftfreq(n_to, d=1.0 / n_to, device=device, dtype=torch.float64)
+    cut = min(n_from, n_to) / 3.0
+    keep = (mx.abs()[:, None] < cut) & (my[None, :] < cut)
+    src_x = torch.where(mx.abs() < cut, mx, torch.zeros_like(mx)).long() % n_from
+    src_y = torch.where(my < cut, my, torch.zeros_like(my)).long()
+    out = vh.index_select(-2, src_x).index_select(-1, src_y)
+    return out * (keep * (n_to / n_from) ** 2).to(vh.real.dtype)
+
+
+class _Grids:
+    """Spectral grids and tail weights per grid size, built once per solve."""
+
+    def __init__(self, device, dtype: torch.dtype, band: float):
+        self.device, self.dtype, self.band = device, dtype, band
+        self._grids: dict[int, SpectralGrid] = {}
+        self._weights: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def grid(self, n: int) -> SpectralGrid:
+        if n not in self._grids:
+            self._grids[n] = SpectralGrid.build(n, self.device, self.dtype)
+        return self._grids[n]
+
+    def weights(self, n: int, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Parseval weights on grid n of the whole kept band and of grid m's tail band."""
+        if (n, m) not in self._weights:
+            mx, my = mode_numbers(n, self.device)
+            parseval = torch.where((my == 0) | (my == n // 2), 1.0, 2.0)
+            kept = self.grid(n).mask * parseval
+            tail = kept * (torch.maximum(mx, my) >= self.band * m / 3.0)
+            self._weights[(n, m)] = (kept.to(self.dtype), tail.to(self.dtype))
+        return self._weights[(n, m)]
+
+    def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
+        """tau_m (B,) float64 of states vh on grid n."""
+        kept, tail = self.weights(n, m)
+        power = torch.view_as_real(vh).square().sum(-1)
+        whole = (power * kept).sum(dim=(-2, -1), dtype=torch.float64)
+        part = (power * tail).sum(dim=(-2, -1), dtype=torch.float64)
+        return (part / whole.clamp_min(1e-300)).sqrt()
+
+    def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,
+               lowest: int, highest: int) -> torch.Tensor:
+        """Each state's coarsest ladder grid in [lowest, highest] whose tail (seen from grid n)
+        is <= limit; ``highest`` where none is. (B,) int64."""
+        choice = torch.full((vh.shape[0],), highest, dtype=torch.int64, device=vh.device)
+        for m in reversed([m for m in ladder if lowest <= m < highest]):
+            choice = torch.where(self.tail(vh, n, m) <= limit, m, choice)
+        return choice
+
+
+def _next(ladder: list[int], n: int) -> int:
+    finer = [m for m in ladder if m > n]
+    return finer[0] if finer else ladder[-1]
+
+
+def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], times,
+                    settings: SolverSettings, grids: torch.Tensor | None = None, progress=None
+                    ) -> tuple[torch.Tensor, ScheduleRecord]:
+    """Solve (B, n0, n0) initial fields (n0 = stored grid * ``settings.refine``) through ``times``
+    with a per-sample grid schedule -> (B, T, n0 // refine, ...) frames and the record."""
+    times = [float(t) for t in times]
+    if abs(times[0]) > 1e-12:
+        raise ValueError("the first output time must be 0")
+    b, n0 = u0.shape[0], u0.shape[-1]
+    n_out = n0 // settings.refine
+    ladder = [n_out * r for r in settings.ladder]
+    tol = float(settings.tail_tol)
+    device = u0.device
+    cache = _Grids(device, settings.torch_dtype, settings.tail_band)
+    if grids is not None and tuple(grids.shape) != (b, len(times) - 1):
+        raise ValueError(f"grids must be (B, T - 1) = ({b}, {len(times) - 1}), got {tuple(grids.shape)}")
+    vh0 = torch.fft.rfft2(u0.to(settings.torch_dtype)) * cache.grid(n0).mask
+    out = torch.empty(b, len(times), n_out, n_out, dtype=u0.dtype, device=device)
+    out[:, 0] = point_sample(cache.grid(n0).to_physical(vh0), n_out).to(u0.dtype)
+    rec_grid = torch.zeros(b, len(times) - 1, dtype=torch.int64, device=device)
+    rec_tail = torch.zeros(b, len(times) - 1, dtype=torch.float64, device=device)
+    groups = [(n0, torch.arange(b, device=device), vh0)]
+    for k in range(1, len(times)):
+        interval = times[k] - times[k - 1]
+        pending: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+        for n, idx, vh in groups:
+            if grids is not None:
+                choice = grids[idx, k - 1].to(device)
+            else:
+                choice = cache.choose(vh, n, ladder, CHOICE_MARGIN * tol, ladder[0], _next(ladder, n))
+            for m in torch.unique(choice).tolist():
+                rows = torch.nonzero(choice == m).flatten()
+                pending.setdefault(int(m), []).append((idx[rows], resample(vh[rows], n, int(m))))
+        groups = []
+        steps = 0
+        while pending:
+            m = min(pending)
+            parts = pending.pop(m)
+            idx = torch.cat([p[0] for p in parts])
+            vh = torch.cat([p[1] for p in parts])
+            end, worst, n_steps = _interval(pde, cache, vh, idx, coeffs, u0, m, interval, times[k],
+                                            settings)
+            steps += n_steps
+            reject = (worst > tol) if grids is None and m < ladder[-1] else torch.zeros_like(worst, dtype=torch.bool)
+            if bool(reject.any()):
+                rows = torch.nonzero(reject).flatten()
+                up = cache.choose(end[rows], m, ladder, CHOICE_MARGIN * tol, _next(ladder, m), ladder[-1])
+                for m2 in torch.unique(up).tolist():
+                    sel = rows[up == m2]
+                    pending.setdefault(int(m2), []).append((idx[sel], resample(vh[sel], m, int(m2))))
+                keep = torch.nonzero(~reject).flatten()
+                idx, end, worst = idx[keep], end[keep], worst[keep]
+            if idx.numel() == 0:
+                continue
+            out[idx, k] = point_sample(cache.grid(m).to_physical(end), n_out).to(u0.dtype)
+            rec_grid[idx, k - 1] = m
+            rec_tail[idx, k - 1] = worst
+            groups.append((m, idx, end))
+        if progress is not None:
+            progress(steps)
+    return out, ScheduleRecord(grid=rec_grid, tail=rec_tail, tol=tol)
+
+
+def _interval(pde, cache: _Grids, vh, idx, coeffs, u0, m: int, interval: float, t_end: float,
+              settings: SolverSettings):
+    """One frame interval of the samples ``idx`` on grid m: end states, the largest tail tau_m
+    over the interval (start included), and the step count taken."""
+    grid = cache.grid(m)
+    sub = {key: value[idx.to(value.device)] for key, value in coeffs.items()}
+    try:
+        problem = pde.setup(vh, sub, grid, u0)
+        v = grid.to_physical(vh)
+        check_finite(pde.name, v, problem.bound)
+        dx = DOMAIN_LENGTH / m
+        dt_cap = settings.dt_scale * settings.cfl * dx / problem.speed(vh, v).clamp_min(1e-12)
+        n_steps = step_counts(dt_cap, interval, t_end, max_steps_per_frame=settings.max_steps_per_frame,
+                              pde=pde.name)
+        start = cache.tail(vh, m, m)
+        end, worst = advance(vh, problem.linear, problem.nonlinear, interval, n_steps,
+                             monitor=lambda s: cache.tail(s, m, m))
+        check_finite(pde.name, grid.to_physical(end), problem.bound)
+    except SolverError as err:
+        i = getattr(err, "sample_index", None)
+        if i is None:
+            raise
+        j = int(idx[i])
+        new = SolverError(str(err).replace(f"batch index {i}", f"batch index {j}"))
+        new.sample_index = j
+        raise new from err
+    return end, torch.maximum(start, worst), int(n_steps.max())
