@@ -59,6 +59,22 @@ def test_chunked_generation_equals_one_chunk(train_file, tmp_path):
     assert torch.equal(a.u, b.u) and torch.equal(a.seed, b.seed)
 
 
+def test_file_records_the_worst_estimated_frame_error(train_file, tmp_path):
+    """Burgers is solved with a resolution schedule: the file says which criterion bounded its
+    frames, its tolerance and the largest value it took; a fixed grid records none."""
+    import json
+    with h5py.File(train_file) as fh:
+        est = json.loads(fh.attrs["frame_error_estimate"])
+    tol = get_pde("burgers").solver_settings("id").tail_tol
+    assert set(est) == {"burgers"} and est["burgers"]["tolerance"] == tol
+    assert 0 < est["burgers"]["worst"] <= tol
+    fixed = tmp_path / "fixed.h5"
+    generate_dataset(small(pdes=("burgers",), n=2, refine=1), fixed, progress=False)
+    with h5py.File(fixed) as fh:
+        assert json.loads(fh.attrs["frame_error_estimate"]) == {}
+        assert json.loads(fh.attrs["solver_settings"])["burgers"]["tail_tol"] is None
+
+
 def test_same_seed_same_bytes_different_seed_differs(train_file, tmp_path):
     again = tmp_path / "again.h5"
     generate_dataset(small(chunk_size=3), again, progress=False)

@@ -14,7 +14,9 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0, help="dataset seed; every sample's seed derives from it")
     p.add_argument("--device", default="cpu")
     p.add_argument("--chunk-size", type=int, default=64, help="samples solved (and held in memory) at once")
-    p.add_argument("--refine", type=int, default=None, help="compute grid / stored grid (default per PDE)")
+    p.add_argument("--refine", type=int, default=None,
+                   help="compute grid / stored grid, one fixed grid (default per PDE; Burgers: "
+                        "a per-sample resolution schedule)")
     p.add_argument("--cfl", type=float, default=None, help="Courant number (default 0.5)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="solver precision")
     p.add_argument("--out", required=True, help="output .h5 file (written atomically)")
