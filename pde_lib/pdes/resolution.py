@@ -170,7 +170,9 @@ def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], time
             end, worst, n_steps = _interval(pde, cache, vh, idx, coeffs, u0, m, interval, times[k],
                                             settings)
             steps += n_steps
-            reject = (worst > tol) if grids is None and m < ladder[-1] else torch.zeros_like(worst, dtype=torch.bool)
+            reject = worst > tol
+            if grids is not None or m >= ladder[-1]:  # forced, or nothing finer to go to
+                reject = torch.zeros_like(reject)
             if bool(reject.any()):
                 rows = torch.nonzero(reject).flatten()
                 up = cache.choose(end[rows], m, ladder, CHOICE_MARGIN * tol, _next(ladder, m), ladder[-1])
