@@ -1,4 +1,5 @@
-"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy (STUDY_SPEC 5, 7).
+"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy
+(docs/protocol.md sections 5, 7).
 
 Order of work: validate the config and the strategy / model names, load and check the data, build
 the backbone (seeded exactly as a from-scratch training run builds it) and check the strategy can

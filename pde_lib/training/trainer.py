@@ -1,5 +1,5 @@
 """``run_training(config) -> metrics``: supervised training / fine-tuning of one backbone on one
-task (STUDY_SPEC sections 3 and 7).
+task (docs/protocol.md sections 3 and 7).
 
 Order of work: validate the config and every name, load and check all data (and augment the
 training set), build the model (seeded) and load ``init``, check one forward pass, and only then
