@@ -1,4 +1,4 @@
-"""The HDF5 layout (STUDY_SPEC section 2.6): one group per split holding ``u`` (n, T, N, N),
+"""The HDF5 layout (docs/protocol.md section 2.6): one group per split holding ``u`` (n, T, N, N),
 ``x`` (2, N, N), ``t`` (T,), the coefficients (n,), ``pde`` and ``seed``. The original study's
 files hold only ``u``, ``x``, ``t`` and the five coefficients; they are read too."""
 

@@ -1,4 +1,5 @@
-"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy (STUDY_SPEC 5, 7).
+"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy
+(docs/protocol.md sections 5, 7).
 
 Order of work: validate the config and the strategy / model names, load and check the data, build
 the backbone (seeded exactly as a from-scratch training run builds it) and check the strategy can
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.config import PretrainConfig
 from pde_lib.utils.atomic import write_json
+from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit
 
 BACKBONE_NAME = "backbone.pt"
@@ -264,7 +266,7 @@ def run_pretraining(config: PretrainConfig | dict) -> dict:
     for epoch in bar:
         scores = run.train_epoch(epoch)
         train, hold = scores["train"], scores["holdout"]
-        post = {"loss": f"{train['loss']:.4f}"}
+        post = {"loss": sig(train["loss"])}
         if run.strategy.classification:
             post["acc"] = f"{train['accuracy']:.3f}"
             if hold:

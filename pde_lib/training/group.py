@@ -32,6 +32,7 @@ from pde_lib.training.stacked import (StackedModel, member_optimizer_state, rest
                                       stack_optimizer_states)
 from pde_lib.training.stacked_data import StackedBatches
 from pde_lib.training.stacked_epoch import StackedEpoch
+from pde_lib.utils.formatting import sig
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
@@ -100,7 +101,7 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
                 save_training_state(m.ckpt_path, config=m.config.to_dict(), epoch=epoch + 1, model=m.model,
                                     optimizer=member_optimizer_state(opt_state, k), scheduler=scheduler,
                                     generators=m.gens, best=m.best, history=m.history)
-        bar.set_postfix(loss=f"{sum(losses) / len(losses):.4f}")
+        bar.set_postfix(loss=sig(sum(losses) / len(losses)))
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, [m.history for m in members])
     bar.close()

@@ -1,5 +1,5 @@
 """``run_training(config) -> metrics``: supervised training / fine-tuning of one backbone on one
-task (STUDY_SPEC sections 3 and 7).
+task (docs/protocol.md sections 3 and 7).
 
 Order of work: validate the config and every name, load and check all data (and augment the
 training set), build the model (seeded) and load ``init``, check one forward pass, and only then
@@ -30,6 +30,7 @@ from pde_lib.training.losses import relative_l2
 from pde_lib.training.optim import make_optimizer, make_scheduler
 from pde_lib.training.run_setup import build_run_model, finish_run, prepare_run  # noqa: F401 (build_run_model re-exported)
 from pde_lib.training.windowing import fixed_future, next_step, random_starts
+from pde_lib.utils.formatting import sig
 
 class Batches:
     """Yields (x, y, noise_std | None, coeffs) training batches of ``ds`` for one epoch: a seeded
@@ -133,7 +134,7 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
         history["train_loss"].append(train_loss)
         history["valid_curve"].append(valid)
         history["wall_time_s"] += time.perf_counter() - t_epoch
-        bar.set_postfix(loss=f"{train_loss:.4f}", valid="-" if valid is None else f"{valid:.4f}")
+        bar.set_postfix(loss=sig(train_loss), valid="-" if valid is None else sig(valid))
         if ckpt_path is not None:
             save_training_state(ckpt_path, config=cfg_dict, epoch=epoch + 1, model=model,
                                 optimizer=optimizer, scheduler=scheduler, generators=gens,
