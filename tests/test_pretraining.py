@@ -13,6 +13,7 @@ import torch
 torch.set_num_threads(1)
 
 from pde_lib.data import PDE_NAMES, Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data.checksum import write_checksums  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.pdes import get_pde  # noqa: E402
 from pde_lib.pdes.spectral import grid_coordinates  # noqa: E402
@@ -449,6 +450,7 @@ def test_errors_are_clear(files, tmp_path):
         group = f[list(f.keys())[0]]
         for k in ("nu", "ax", "ay", "cx", "cy"):
             group[k][...] = 0
+        write_checksums(group)  # a file written so, not a corrupted one
     for strategy in ("coefficient", "picl"):
         with pytest.raises(DataError, match=f"strategy '{strategy}' needs the PDE coefficients.*bare.h5"):
             run_pretraining(_cfg(files, strategy, data=str(bare)))

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -41,15 +42,18 @@ def _load(path: str | os.PathLike, what: str) -> dict:
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        refused = _refused_globals(path)
-        if refused or "Weights only load failed" in str(exc):
-            detail = ", ".join(refused[:3]) or _unpickler_detail(str(exc))
-            raise DataError(f"{what} {path} holds Python objects that a safe load refuses ({detail}); "
-                            "it was not loaded, since unpickling them could run code (pde_lib checkpoints "
-                            "hold only tensors and plain values)") from exc
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = str(exc)
+        refused = _refused_globals(path) or re.findall(r"Unsupported global: GLOBAL ([\w.]+)", message)
+        if refused:
+            raise DataError(f"{what} {path} holds Python objects that a safe load refuses "
+                            f"({', '.join(refused[:3])}); it was not loaded, since unpickling them could run "
+                            "code (pde_lib checkpoints hold only tensors and plain values)") from exc
+        if "Weights only load failed" in message:
+            detail = _unpickler_detail(message)
+        else:
+            detail = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
         raise DataError(f"{what} {path} is not a readable torch checkpoint (corrupt or truncated?): "
-                        f"{first}") from exc
+                        f"{detail}") from exc
     if not isinstance(obj, dict):
         raise DataError(f"{what} {path} holds a {type(obj).__name__}, expected a dict")
     return obj
