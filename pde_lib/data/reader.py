@@ -94,9 +94,9 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
                 raise DataError(f"{path}: {gname}/{key} has shape {raw[key].shape}; expected ({n_total},) "
                                 f"(one value per sample of u)")
         if raw["x"].shape != (2, res, res):
-            raise DataError(f"{path}: x has shape {raw['x'].shape}; expected (2, {res}, {res})")
+            raise DataError(f"{path}: {gname}/x has shape {raw['x'].shape}; expected (2, {res}, {res})")
         if raw["t"].shape != (n_t,):
-            raise DataError(f"{path}: t has shape {raw['t'].shape}; expected ({n_t},) to match u")
+            raise DataError(f"{path}: {gname}/t has shape {raw['t'].shape}; expected ({n_t},) to match u")
         if check_finite:
             for key in ("x", "t") + COEFFICIENT_KEYS + EXTRA_KEYS:
                 if key in raw:
