@@ -12,6 +12,8 @@ import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -106,6 +108,19 @@ def test_crafted_checkpoint_as_train_init_runs_nothing(data, tmp_path, capsys):
     assert "posix.system" in err
     assert not marker.exists()
     assert snapshot(tmp_path) == before  # no out folder, nothing written
+
+
+def test_crafted_checkpoint_in_a_separate_process(data, tmp_path):
+    """The same through ``python -m pde_lib`` as a user runs it: exit code 2, one line."""
+    marker, evil = tmp_path / "marker", tmp_path / "pretrained.pt"
+    crafted_checkpoint(evil, marker)
+    before = snapshot(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "pde_lib", *train_args(data, tmp_path / "out", init=evil)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "holds Python objects that a safe load refuses (posix.system)" in proc.stderr
+    assert not marker.exists() and snapshot(tmp_path) == before
 
 
 def test_crafted_checkpoint_as_train_resume_runs_nothing(data, tmp_path, capsys):
