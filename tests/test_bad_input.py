@@ -144,7 +144,8 @@ def test_crafted_backbone_of_a_finished_pretraining_runs_nothing(tmp_path):
     params = validate_params({
         "name": "micro",
         "data": {"seed": 0, "pretrain_samples": 2, "samples": {"train": 2, "valid": 1, "test": 1},
-                 "distributions": ["id"], "solver": {"burgers": {"refine": 1}}, "navier_stokes": {"enabled": False}},
+                 "distributions": ["id"], "solver": {"burgers": {"refine": 1}},
+                 "navier_stokes": {"enabled": False}},
         "pretrain": {"epochs": 1, "batch_size": 4},
         "finetune": {"epochs": 1, "batch_size": 2, "samples": [1], "pdes": ["heat"], "distributions": ["id"],
                      "navier_stokes": False},
