@@ -13,6 +13,7 @@ import torch
 torch.set_num_threads(1)
 
 from pde_lib.data import PDE_NAMES, Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data.checksum import write_checksums  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.pdes import get_pde  # noqa: E402
 from pde_lib.pdes.spectral import grid_coordinates  # noqa: E402
@@ -397,7 +398,7 @@ def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path, learning_see
     assert m["pretext_loss"][-1] < m["pretext_loss"][0]
     saved = json.loads((out / "pretrain_metrics.json").read_text())
     assert saved["strategy"] == "transfer" and saved["data_sha256"] == m["data_sha256"] and saved["git_commit"]
-    ckpt = torch.load(out / "backbone.pt", weights_only=False)
+    ckpt = torch.load(out / "backbone.pt", weights_only=True)
     fresh = _tiny("fno2d")
     assert set(ckpt["state_dict"]) == set(fresh.state_dict())
     assert ckpt["model"] == "fno2d" and ckpt["pretrain_strategy"] == "transfer"
@@ -421,7 +422,7 @@ def test_checkpoint_holds_no_head_tensor(files, tmp_path, strategy):
     run = prepare_pretraining(_cfg(files, strategy, "unet", epochs=1, out=str(tmp_path)))
     run.train_epoch(0)
     m = run.finish()
-    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=True)
     assert set(ckpt["state_dict"]) == set(run.model.state_dict())
     assert not any(torch.equal(v, p.detach()) for v in ckpt["state_dict"].values() for p in run.head.parameters()
                    if v.shape == p.shape and p.numel() > 4)
@@ -434,7 +435,7 @@ def test_none_saves_the_seeded_initialisation(files, tmp_path):
 
     m = run_pretraining(_cfg(files, "none", "fno2d", out=str(tmp_path)))
     assert m["epochs"] == 0 and m["pretext_loss"] == []
-    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=True)
     scratch = build_run_model(TrainConfig(model="fno2d", seed=0, model_kwargs=SIZES["fno2d"]))
     assert all(torch.equal(ckpt["state_dict"][k], v) for k, v in scratch.state_dict().items())
 
@@ -467,6 +468,7 @@ def test_errors_are_clear(files, tmp_path):
         group = f[list(f.keys())[0]]
         for k in ("nu", "ax", "ay", "cx", "cy"):
             group[k][...] = 0
+        write_checksums(group)  # a file written so, not a corrupted one
     for strategy in ("coefficient", "picl"):
         with pytest.raises(DataError, match=f"strategy '{strategy}' needs the PDE coefficients.*bare.h5"):
             run_pretraining(_cfg(files, strategy, data=str(bare)))

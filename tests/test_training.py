@@ -167,7 +167,7 @@ def test_backbone_checkpoint_roundtrip_and_mismatch(tmp_path):
     model = build_model("fno2d", **TINY["fno2d"])
     path = tmp_path / "b.pt"
     save_backbone(path, model, extra={"strategy": "none"})
-    obj = torch.load(path, weights_only=False)
+    obj = torch.load(path, weights_only=True)
     assert obj["model"] == "fno2d" and obj["config"] == model.config and obj["strategy"] == "none"
     rebuilt = load_backbone(path)
     x, grid = torch.randn(2, 8, 16, 16), torch.randn(2, 16, 16)

@@ -4,4 +4,10 @@ files hold only ``u``, ``x``, ``t`` and the five coefficients; they are read too
 
 SPLITS = ("pretrain", "train", "valid", "test")
 ORIGINAL_KEYS = ("u", "x", "t", "nu", "ax", "ay", "cx", "cy")
-GENERATOR_VERSION = "pde_lib-data-1"
+#: layout version written now: version 2 adds a SHA-256 checksum to every dataset (attribute
+#: ``sha256``, see ``checksum.py``); version 1 is the same layout without them
+GENERATOR_VERSION = "pde_lib-data-2"
+#: layout versions this reader accepts (files of the original study carry none)
+READABLE_VERSIONS = ("pde_lib-data-1", "pde_lib-data-2")
+#: versions whose datasets must all carry a checksum
+CHECKSUMMED_VERSIONS = ("pde_lib-data-2",)
