@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.config import PretrainConfig
 from pde_lib.utils.atomic import write_json
-from pde_lib.utils.formatting import sig
 from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit
 
 BACKBONE_NAME = "backbone.pt"

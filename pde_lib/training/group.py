@@ -33,8 +33,8 @@ from pde_lib.training.stacked import (StackedModel, member_optimizer_state, rest
                                       stack_optimizer_states)
 from pde_lib.training.stacked_data import StackedBatches
 from pde_lib.training.stacked_epoch import StackedEpoch
-from pde_lib.utils.formatting import sig
 from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",

@@ -32,8 +32,8 @@ from pde_lib.training.losses import relative_l2
 from pde_lib.training.optim import make_optimizer, make_scheduler
 from pde_lib.training.run_setup import build_run_model, divergence_context, finish_run, prepare_run  # noqa: F401 (build_run_model re-exported)
 from pde_lib.training.windowing import fixed_future, next_step, random_starts
-from pde_lib.utils.formatting import sig
 from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 
 class Batches:
     """Yields (x, y, noise_std | None, coeffs) training batches of ``ds`` for one epoch: a seeded
