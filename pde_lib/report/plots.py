@@ -25,7 +25,7 @@ def _plain_log(axis) -> None:
 
 def _few_decades(axis) -> bool:
     lo, hi = axis.get_view_interval()
-    return lo > 0 and hi / lo < 20
+    return lo > 0 and hi / lo < 8
 
 
 def _set_y(ax, values, logy: bool) -> None:
@@ -100,6 +100,18 @@ def _references(ax, refs: pd.DataFrame | None, panel: str | None, pv) -> None:
         ax.axhline(r["value"], zorder=1, label=label, **style)
 
 
+def _panel_axes(n: int, width: float, height: float, ncols: int = 2):
+    """A figure of ``n`` panels, ``ncols`` per row (so text stays legible at page width); returns
+    the figure and the used axes in order (spare axes are removed)."""
+    cols = min(ncols, max(1, n))
+    rows = -(-max(1, n) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:max(1, n)]
+
+
 def _legend(fig, axes, title: str) -> None:
     """One legend for the figure, right of the panels, legible at 100% (10 pt)."""
     handles, labels = {}, []
@@ -128,8 +140,8 @@ def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None,
     interval as a light band, each seed's value as a hollow marker on top; one panel per
     ``panel`` value; ``refs`` (``tables.baseline_levels``) as dashed reference lines."""
     panels = order_values(panel, summary[panel].unique()) if panel else [None]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.6), squeeze=False)
-    for ax, pv in zip(axes[0], panels):
+    fig, axes = _panel_axes(len(panels), 5.0, 3.8)
+    for ax, pv in zip(axes, panels):
         sub = summary if pv is None else summary[summary[panel] == pv]
         for lv in order_values(line, sub[line].unique()):
             g = sub[sub[line] == lv].sort_values(x)
@@ -151,7 +163,7 @@ def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None,
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
         ax.grid(alpha=0.3, which="both")
-    _legend(fig, axes[0], line)
+    _legend(fig, axes, line)
     if title and panel:
         fig.suptitle(title)
     fig.tight_layout()
@@ -176,8 +188,8 @@ def grouped_points(summary: pd.DataFrame, group: str, hue: str, panel: str | Non
     (dots, not bars, so a log axis stays honest); ``refs`` as dashed reference lines."""
     panels = order_values(panel, summary[panel].unique()) if panel else [None]
     width = max(4.0, 1.0 + 0.8 * summary[group].nunique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), 3.8), squeeze=False)
-    for ax, pv in zip(axes[0], panels):
+    fig, axes = _panel_axes(len(panels), width, 4.0)
+    for ax, pv in zip(axes, panels):
         sub = summary if pv is None else summary[summary[panel] == pv]
         groups = order_values(group, sub[group].unique())
         hues = order_values(hue, sub[hue].unique())
@@ -198,7 +210,7 @@ def grouped_points(summary: pd.DataFrame, group: str, hue: str, panel: str | Non
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
         ax.grid(alpha=0.3, axis="y", which="both")
-    _legend(fig, axes[0], hue)
+    _legend(fig, axes, hue)
     if title and panel:
         fig.suptitle(title)
     fig.tight_layout()
