@@ -28,7 +28,7 @@ from pde_lib.report.header import report_header
 from pde_lib.report.per_sample import load_per_sample, win_rate
 from pde_lib.report.plots import heatmap
 from pde_lib.report.tables import (improvement_table, mean_table, strategy_table, sweep_overview,
-                                   with_baselines)
+                                   win_table, with_baselines)
 
 results = load_results(sweep_dir)
 df = select(results, task=task, distribution=distribution, augmentation=augmentation, samples=samples)
@@ -105,7 +105,6 @@ display(table)
 # %%
 wins = win_rate(df, load_per_sample(sweep_dir), ["strategy", "pde"])
 if len(wins):
-    wins["cell"] = [f"{w:.2f} (of {n})" for w, n in zip(wins["win_rate"], wins["pairs"])]
-    display(wins.pivot(index="strategy", columns="pde", values="cell"))
+    display(win_table(wins, "strategy", "pde"))
 else:
     print("no per-sample errors in this sweep (per_sample.csv), or no strategy besides none")

@@ -15,7 +15,7 @@ from pde_lib.report.header import report_header
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue
 from pde_lib.report.multiple import family_note, holm, mark_holm
 from pde_lib.report.per_sample import collect_per_sample, win_rate
-from pde_lib.report.tables import ci_table, format_ci, improvement_table, strategy_table
+from pde_lib.report.tables import ci_table, format_ci, improvement_table, strategy_table, win_table
 
 REPS = 4000  # simulated groups per check: the coverage estimate has a standard error of ~0.0035
 
@@ -168,6 +168,7 @@ def test_win_rate_pairs_on_test_samples(tmp_path):
     w = win_rate(df, per, ["strategy"]).iloc[0]
     assert w["strategy"] == "transfer" and w["pairs"] == 3
     assert w["win_rate"] == pytest.approx((1 + 0.5 + 0) / 3)  # better, tie, worse
+    assert win_table(win_rate(df, per, ["strategy", "pde"]), "strategy", "pde").loc["transfer", "0"] == "0.50 (of 3)"
 
 
 def test_header_states_the_run_and_banners_pipeline_tests(tmp_path):

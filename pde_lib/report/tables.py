@@ -120,6 +120,12 @@ def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = 
     return table
 
 
+def win_table(wins: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
+    """Pivot a ``per_sample.win_rate`` output into "0.75 (of 16)" strings, in reading order."""
+    w = wins.assign(cell=[f"{r:.2f} (of {n})" for r, n in zip(wins["win_rate"], wins["pairs"])])
+    return _ordered(w.pivot_table(index=index, columns=columns, values="cell", aggfunc="first")).fillna("-")
+
+
 def mean_table(summary: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
     """Pivot of the ``mean`` column of a ``summarise`` output (numbers, for heatmaps)."""
     table = summary.pivot_table(index=index, columns=columns, values="mean", aggfunc="first", sort=True)
