@@ -334,6 +334,10 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
         text = html.read_text()
         assert "Report:" in text and "16 fine-tunes from 4 cells" in text
         assert "def " not in text and "import " not in text  # code hidden from readers
+        assert "<title>Report: " in text and "What this page shows" in text
+        assert "baseline: copy last frame" in text
+    per_sample = pd.read_csv(out / "per_sample.csv")  # every fine-tune's test samples, collected
+    assert len(per_sample) == 16 and per_sample.groupby(["cell_id", "finetune_id"]).size().eq(1).all()
     assert "shift+noise" in (out / "reports" / "report_augmentations.html").read_text()
     # a second run does nothing new and rewrites the same results
     before = (out / "results.csv").read_bytes()

@@ -210,6 +210,24 @@ def test_next_step_training_and_rollout_metrics(data, learning_seed, learned):
     learned(m["test_rel_l2"] / m["test_copy_last_rel_l2"], below=1.0)
 
 
+@pytest.mark.parametrize("task", ["fixed_future", "next_step"])
+def test_per_sample_errors_average_to_the_reported_metric(data, task):
+    from pde_lib.training.evaluate import copy_last_baseline, copy_last_errors, evaluate
+
+    torch.manual_seed(0)
+    model = build_model("fno2d", **TINY["fno2d"])
+    test = load_dataset(data["test"])
+    out = evaluate(model, test, task, 8, 31, 3)
+    assert len(out["per_sample"]) == len(test)
+    assert np.mean(out["per_sample"]) == pytest.approx(out["rel_l2"], rel=1e-6)
+    copy = copy_last_errors(test, task, 8, 31)
+    assert copy.shape == (len(test),) and copy.mean().item() == pytest.approx(copy_last_baseline(test, task, 8, 31))
+    if task == "next_step":  # sample 0's copy-last error: its own frames only, averaged over steps
+        u = test.u[:1]
+        expect = relative_l2(u[:, 7:8].expand(1, 24, *u.shape[2:]).transpose(0, 1), u[:, 8:32].transpose(0, 1))
+        assert copy[0].item() == pytest.approx(expect.mean().item(), rel=1e-6)
+
+
 def test_resume_matches_uninterrupted_run(data, tmp_path):
     full = run_training(cfg(data, tmp_path / "full", task="next_step", epochs=4))
 
@@ -251,6 +269,12 @@ def test_metrics_json_has_required_keys(data, tmp_path):
     assert on_disk["init"] is None and on_disk["test_rel_l2"] == m["test_rel_l2"]
     assert len(on_disk["train_loss"]) == 1 and len(on_disk["valid_curve"]) == 1
     assert load_backbone(tmp_path / "model.pt").name == "fno2d"
+    # each test sample's error beside metrics.json, in test-file order, averaging to the metric
+    per = json.loads((tmp_path / "test_per_sample.json").read_text())
+    assert len(per["rel_l2"]) == len(per["copy_last_rel_l2"]) == len(per["sample_seed"]) == on_disk["n_test"]
+    assert np.mean(per["rel_l2"]) == pytest.approx(on_disk["test_rel_l2"], rel=1e-6)
+    assert np.mean(per["copy_last_rel_l2"]) == pytest.approx(on_disk["test_copy_last_rel_l2"], rel=1e-6)
+    assert len(set(per["sample_seed"])) == on_disk["n_test"] and min(per["sample_seed"]) >= 0
 
 
 def test_init_loads_backbone_and_is_recorded(data, tmp_path):

@@ -74,6 +74,7 @@ def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True):
     machine = validate_machine(m, machine.source)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
     _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
+    write_json(out / "sweep.json", {"params_file": str(params_path)})  # named on every report
     if machine.device == "cpu":  # oversubscribed OpenMP threads slow CPU solves down many times
         import torch
 
