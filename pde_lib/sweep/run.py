@@ -57,21 +57,43 @@ def _freeze(path: Path, obj: dict, what: str, strict: bool) -> None:
     write_text(path, yaml.safe_dump(obj, sort_keys=False))
 
 
-def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True):
-    """Load parameters and machine, freeze them into ``out_dir`` (params.yaml, machine.yaml),
-    generate the datasets (``datasets.json``) and the experiment notebook template."""
-    from pde_lib.sweep.datasets import ensure_datasets
-    from pde_lib.sweep.notebooks import ensure_kernel, materialise
-    from pde_lib.utils.atomic import write_json
+def resolve_sweep(params_path, out_dir, machine=None):
+    """Load and check the parameters, the machine profile (its device must be present: the
+    datasets are generated on it here) and the sweep folder; nothing is written. Returns
+    ``(params, machine, out)`` with ``machine.data_dir`` made absolute."""
+    from pde_lib.utils.device import resolve_device
 
     params = load_params(params_path)
     if not isinstance(machine, MachineProfile):
         machine = load_machine(machine)
+    resolve_device(machine.device)
     out = Path(out_dir or machine.out_dir or "outputs/sweeps").resolve() / ("" if out_dir else params.name)
-    out.mkdir(parents=True, exist_ok=True)
+    check_sweep_folder(out)
     m = _plain(machine)
     m["data_dir"] = str(Path(machine.data_dir).expanduser().resolve()) if machine.data_dir else str(out / "data")
-    machine = validate_machine(m, machine.source)
+    return params, validate_machine(m, machine.source), out
+
+
+def check_sweep_folder(out: Path) -> None:
+    """A sweep folder is new, empty or an earlier sweep's (it holds params.yaml): never a file
+    or a folder of other things, which the sweep's files would be mixed into or overwrite."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"sweep folder {out} is a file; expected a new or existing sweep folder")
+    if out.is_dir() and not (out / "params.yaml").exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} is not empty and holds no sweep (no params.yaml); a sweep writes params.yaml, "
+                          "cells/, data/, results.csv and reports/ there: choose a new or empty folder")
+
+
+def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True, resolved=None):
+    """Load parameters and machine, freeze them into ``out_dir`` (params.yaml, machine.yaml),
+    generate the datasets (``datasets.json``) and the experiment notebook template.
+    ``resolved``: ``resolve_sweep``'s result when the caller has already checked them."""
+    from pde_lib.sweep.datasets import ensure_datasets
+    from pde_lib.sweep.notebooks import ensure_kernel, materialise
+    from pde_lib.utils.atomic import write_json
+
+    params, machine, out = resolved or resolve_sweep(params_path, out_dir, machine)
+    out.mkdir(parents=True, exist_ok=True)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
     _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
     if machine.device == "cpu":  # oversubscribed OpenMP threads slow CPU solves down many times
@@ -118,13 +140,78 @@ def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
     return {"cell_id": cell_id, "status": "done"}
 
 
-def _client(machine, scheduler: str | None, n_workers: int | None):
-    """A Dask client: an existing scheduler, a SLURM cluster, or a LocalCluster of processes."""
+#: seconds to wait for a scheduler (Dask's own default is 30)
+CONNECT_TIMEOUT_S = 5
+#: where the opt-in dashboard of a LocalCluster is served
+DASHBOARD_ADDRESS = "127.0.0.1:8787"
+
+
+def security(machine):
+    """``distributed.security.Security`` from the profile's ``security:`` block (TLS files,
+    ``require_encryption``), or None when the block is empty."""
+    opts = dict(machine.get("security") or {})
+    if not opts:
+        return None
+    from distributed.security import Security
+
+    try:
+        return Security(**opts)
+    except (TypeError, ValueError, OSError) as exc:
+        raise ConfigError(f"{machine.source}: security: {exc}; keys are distributed.security.Security's "
+                          "(tls_ca_file, tls_client_cert, tls_client_key, require_encryption, ...)") from None
+
+
+def check_scheduler(address: str, sec=None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """ConfigError unless a Dask scheduler completes a handshake at ``address`` within
+    ``timeout`` seconds (a malformed address, a closed port, a silent host or a peer that does
+    not speak Dask's protocol all fail fast, with the reason)."""
+    import asyncio
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    if address.startswith("tls://") and sec is None:
+        raise ConfigError(f"scheduler {address!r} uses TLS: give the machine profile a security: block "
+                          "(tls_ca_file, tls_client_cert, tls_client_key; README 'Where a sweep runs')")
+    kwargs = sec.get_connection_args("client") if sec is not None else {}
+
+    def reachable():  # a closed port or an unknown host fails at once, not after the timeout
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            socket.create_connection(parse_host_port(location), timeout=timeout).close()
+
+    async def handshake():
+        comm = await connect(address, timeout=timeout, **kwargs)
+        await comm.close()
+
+    def probe():  # in its own thread: the caller may already run an event loop (Jupyter)
+        reachable()
+        asyncio.run(asyncio.wait_for(handshake(), timeout + 1))
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(probe).result()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no usable scheduler there
+        raise ConfigError(f"no Dask scheduler answers at {address!r} within {timeout:g} s "
+                          f"({type(exc).__name__}: {_short(exc, 160) or 'no answer'}); start one "
+                          "(dask scheduler) or drop --scheduler to run on a local cluster") from None
+
+
+def _client(machine, scheduler: str | None, n_workers: int | None, dashboard: bool = False):
+    """A Dask client: an existing scheduler, a SLURM cluster, or a LocalCluster of processes.
+
+    The LocalCluster listens on 127.0.0.1 only, without authentication. Its scheduler always
+    runs an HTTP server (Dask starts one even with ``dashboard_address=None``, on port 8787):
+    without ``dashboard`` it gets a random loopback port and no routes, so nothing is served;
+    with ``dashboard`` the dashboard is served at ``DASHBOARD_ADDRESS``."""
+    import dask
     from distributed import Client, LocalCluster
 
     scheduler = scheduler or machine.scheduler
     if scheduler:
-        return Client(scheduler), None
+        return Client(scheduler, timeout=CONNECT_TIMEOUT_S, security=security(machine)), None
     if machine.cluster.kind == "slurm":
         try:
             from dask_jobqueue import SLURMCluster
@@ -135,30 +222,46 @@ def _client(machine, scheduler: str | None, n_workers: int | None):
         cluster.scale(jobs=machine.cluster.jobs)
         return Client(cluster), cluster
     resources = {"GPU": machine.gpus_per_worker} if machine.gpus_per_worker else None
-    cluster = LocalCluster(n_workers=n_workers or machine.n_workers, threads_per_worker=machine.threads_per_worker,
-                           processes=True, dashboard_address=None, memory_limit=machine.memory_limit,
-                           silence_logs=logging.ERROR, resources=resources)
+    if dashboard:
+        http, config = {"dashboard_address": DASHBOARD_ADDRESS}, {}
+    else:
+        http = {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"}}
+        config = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(config):  # read while the scheduler and the workers start
+        cluster = LocalCluster(n_workers=n_workers or machine.n_workers, threads_per_worker=machine.threads_per_worker,
+                               processes=True, host="127.0.0.1", memory_limit=machine.memory_limit,
+                               silence_logs=logging.ERROR, resources=resources, **http)
     return Client(cluster), cluster
 
 
 def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = None,
               n_workers: int | None = None, progress: bool = True, reports: bool = True,
-              runner: Callable[[str, str], dict] | None = None) -> SweepResult:
+              runner: Callable[[str, str], dict] | None = None, dashboard: bool | None = None) -> SweepResult:
     """Run (or resume) the whole study of ``params_path`` into ``out_dir``; see the module doc.
     ``machine``: a profile path or object (None: local CPU). ``runner(cell_id, sweep_dir)`` is
-    the per-cell Dask task (default: ``execute_cell_notebook``; tests pass stand-ins)."""
+    the per-cell Dask task (default: ``execute_cell_notebook``; tests pass stand-ins).
+    ``dashboard``: serve a LocalCluster's dashboard (None: the profile's ``dashboard``).
+    Everything is checked (parameters, device, folder, scheduler reachable) before any data
+    is generated."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
     from pde_lib.report.render import refresh_results, render_reports
 
     t0 = time.perf_counter()
-    params, machine, out = prepare_sweep(params_path, out_dir, machine, progress=progress)
+    resolved = resolve_sweep(params_path, out_dir, machine)
+    address = scheduler or resolved[1].scheduler
+    if address:
+        check_scheduler(address, security(resolved[1]))
+    params, machine, out = prepare_sweep(params_path, out_dir, progress=progress, resolved=resolved)
     cells = expand_grid(params)
     pending = [c for c in cells if not is_done(out / "cells" / c.id)]
     result = SweepResult(out_dir=str(out), n_cells=len(cells), skipped=len(cells) - len(pending))
     runner = runner or execute_cell_notebook
-    client, cluster = _client(machine, scheduler, n_workers)
+    dashboard = machine.dashboard if dashboard is None else dashboard
+    client, cluster = _client(machine, scheduler, n_workers, dashboard)
+    if dashboard and cluster is not None:
+        print(f"Dask dashboard: {client.dashboard_link}", flush=True)
     try:
         extra = {"resources": {"GPU": 1}} if machine.gpus_per_worker else {}
         futures = {client.submit(runner, c.id, str(out), key=f"cell-{c.id}", pure=False, **extra): c.id
