@@ -179,7 +179,9 @@ def finished_run(data, tmp_path):
 
 def test_train_out_holding_a_run_needs_overwrite_or_resume(capsys, data, tmp_path, finished_run):
     refused(capsys, tmp_path, train_args(data, finished_run), "already holds a run", "--overwrite", "--resume")
-    assert cli_main(train_args(data, finished_run, "--resume")) == 0  # continuing stays possible
+    ckpt = (finished_run / "checkpoint.pt").stat().st_mtime_ns
+    assert cli_main(train_args(data, finished_run, "--resume")) == 0  # continuing stays possible:
+    assert (finished_run / "checkpoint.pt").stat().st_mtime_ns == ckpt  # a finished run is not retrained
     before = (finished_run / "metrics.json").stat().st_mtime_ns
     assert cli_main(train_args(data, finished_run, "--overwrite", "--seed", "1")) == 0
     assert (finished_run / "metrics.json").stat().st_mtime_ns != before

@@ -58,8 +58,8 @@ def check_output_folder(out: str, results: Iterable[str], inputs: Iterable[tuple
                         overwrite: bool = False, resume: bool = False, can_resume: bool = False) -> list[Path]:
     """A run's output folder: not a file, none of its ``results`` files an input, and holding none
     of them unless ``overwrite`` (or ``resume``, which continues the run; ``can_resume``: the
-    command has ``--resume``). Returns the result
-    files present (for ``overwrite`` to remove once every check has passed)."""
+    command has ``--resume``). Returns the result files ``overwrite`` replaces (to remove once
+    every check has passed; none without it)."""
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--out {folder} is a file; expected a folder")
@@ -71,7 +71,7 @@ def check_output_folder(out: str, results: Iterable[str], inputs: Iterable[tuple
     if present and not (overwrite or resume):
         raise ConfigError(f"--out {folder} already holds a run ({', '.join(f.name for f in present)}); pass "
                           f"--overwrite to replace it{' or --resume to continue it' if can_resume else ''}")
-    return present
+    return present if overwrite else []
 
 
 def remove(paths: Iterable[Path]) -> None:

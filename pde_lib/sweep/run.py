@@ -123,8 +123,17 @@ def worker_device(machine) -> str:
     return f"cuda:{index % max(1, torch.cuda.device_count())}"
 
 
+#: times a cell's notebook is restarted after its kernel died (killed, out of memory); each
+#: restart resumes the cell from its finished fine-tunes and the running one's last checkpoint
+KERNEL_RESTARTS = 2
+
+
 def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
-    """Dask task: run the experiment notebook for one cell into ``cells/<id>/experiment.ipynb``."""
+    """Dask task: run the experiment notebook for one cell into ``cells/<id>/experiment.ipynb``.
+    A kernel that dies (say ``kill -9`` of the process running a fine-tune) is restarted up to
+    ``KERNEL_RESTARTS`` times, resuming where the cell's files on disk leave off."""
+    from nbclient.exceptions import DeadKernelError
+
     from pde_lib.sweep.notebooks import execute
 
     sweep = Path(sweep_dir)
@@ -132,12 +141,19 @@ def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
     if is_done(cell_dir):
         return {"cell_id": cell_id, "status": "skipped"}
     machine = load_machine(sweep / "machine.yaml")
-    execute(sweep / "templates" / "experiment.ipynb", cell_dir / "experiment.ipynb",
-            {"params_path": str(sweep / "params.yaml"), "machine_path": str(sweep / "machine.yaml"),
-             "cell_id": cell_id, "cell_dir": str(cell_dir), "data_dir": machine.data_dir,
-             "device": worker_device(machine), "torch_threads": machine.torch_threads},
-            cwd=cell_dir, timeout=machine.cell_timeout_s)
-    return {"cell_id": cell_id, "status": "done"}
+    for attempt in range(KERNEL_RESTARTS + 1):
+        try:
+            execute(sweep / "templates" / "experiment.ipynb", cell_dir / "experiment.ipynb",
+                    {"params_path": str(sweep / "params.yaml"), "machine_path": str(sweep / "machine.yaml"),
+                     "cell_id": cell_id, "cell_dir": str(cell_dir), "data_dir": machine.data_dir,
+                     "device": worker_device(machine), "torch_threads": machine.torch_threads},
+                    cwd=cell_dir, timeout=machine.cell_timeout_s)
+            break
+        except DeadKernelError:
+            if attempt == KERNEL_RESTARTS:
+                raise
+            log.warning("cell %s: its kernel died; restarting it (resumes from the cell's files)", cell_id)
+    return {"cell_id": cell_id, "status": "done", "kernel_restarts": attempt}
 
 
 #: seconds to wait for a scheduler (Dask's own default is 30)
