@@ -12,7 +12,7 @@ import pytest
 
 from pde_lib.errors import ConfigError
 from pde_lib.params import validate_machine
-from pde_lib.sweep.run import check_scheduler, security
+from pde_lib.sweep.cluster import check_scheduler, security
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 

@@ -380,11 +380,11 @@ def _http_status(port: int, path: str):
 def test_local_cluster_listens_on_loopback_and_serves_a_dashboard_only_if_asked(dashboard):
     import psutil
 
-    from pde_lib.sweep.run import _client
+    from pde_lib.sweep.cluster import connect_client
 
     machine = validate_machine({"n_workers": 1, "memory_limit": "2GB"})
     before = {a.port for a in _listening({os.getpid()})}
-    client, cluster = _client(machine, None, None, dashboard=dashboard)
+    client, cluster = connect_client(machine, None, None, dashboard=dashboard)
     try:
         workers = {p.pid for p in psutil.Process().children(recursive=True)}
         ours = [a for a in _listening({os.getpid()} | workers) if a.port not in before]

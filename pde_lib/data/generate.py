@@ -164,7 +164,7 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
                     r[key] = [min(old[0], float(v.min())), max(old[1], float(v.max()))]
                 bar.update(k)
         if offset != n_total:  # never rename a partly filled file into place
-            raise ConfigError(f"internal error: {offset} of {n_total} samples written to {out}; nothing kept")
+            raise RuntimeError(f"internal error: {offset} of {n_total} samples written to {out}; nothing kept")
     bar.close()
     seconds = time.perf_counter() - start
     return GenerationSummary(
