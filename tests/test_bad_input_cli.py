@@ -208,6 +208,16 @@ def test_train_device_not_present(capsys, data, tmp_path, device):
     refused(capsys, tmp_path, train_args(data, tmp_path / "run", "--device", device), "CUDA is not available")
 
 
+def test_train_unknown_pde(capsys, data, tmp_path):
+    refused(capsys, tmp_path, train_args(data, tmp_path / "run", "--pde", "heet"), "unknown PDE 'heet'")
+
+
+def test_pretrain_unknown_strategy(capsys, data, tmp_path):
+    args = pretrain_args(data, tmp_path / "pre")
+    args[args.index("--strategy") + 1] = "jigsw"
+    refused(capsys, tmp_path, args, "jigsw")
+
+
 def test_train_missing_data_file(capsys, data, tmp_path):
     args = train_args(data, tmp_path / "run")
     args[args.index("--valid") + 1] = str(tmp_path / "nope.h5")
