@@ -8,8 +8,8 @@ dt = 5e-5 on a 256^2 grid, subsampled to 32^2 frames, one sample at a time.
 Usage: python benchmarks/data_generation.py [--device cpu] [--batch 64] [--baseline-steps 4000]
 The baseline's per-sample time is measured over ``--baseline-steps`` steps and extrapolated to the
 38,750 steps of a trajectory (t = 1.9375), unless --baseline-full. The project solver's accuracy is
-measured against a refined solve (2x finer grid, dt / 4) at the last frame (the spec's bar) and at
-its worst frame (the early frames, where the fronts are steepest)."""
+measured against a refined solve (2x finer grid, dt / 4) at the last frame (the bar of
+docs/protocol.md section 2.5) and at its worst frame (the early frames, where the fronts are steepest)."""
 
 from __future__ import annotations
 

@@ -167,7 +167,7 @@ def test_backbone_checkpoint_roundtrip_and_mismatch(tmp_path):
     model = build_model("fno2d", **TINY["fno2d"])
     path = tmp_path / "b.pt"
     save_backbone(path, model, extra={"strategy": "none"})
-    obj = torch.load(path, weights_only=False)
+    obj = torch.load(path, weights_only=True)
     assert obj["model"] == "fno2d" and obj["config"] == model.config and obj["strategy"] == "none"
     rebuilt = load_backbone(path)
     x, grid = torch.randn(2, 8, 16, 16), torch.randn(2, 16, 16)
@@ -184,27 +184,30 @@ def test_backbone_checkpoint_roundtrip_and_mismatch(tmp_path):
 
 
 # ----------------------------------------------------------------------------- training
+@pytest.mark.learning
 @pytest.mark.parametrize("name", sorted(TINY))
-def test_every_backbone_beats_copy_last_frame(data, name):
+def test_every_backbone_beats_copy_last_frame(data, name, learning_seed, learned):
     assert sorted(TINY) == MODELS.names(), "a backbone without a tiny size in TINY"
-    m = run_training(cfg(data, model=name, model_kwargs=TINY[name], epochs=30, lr=5e-3))
+    m = run_training(cfg(data, model=name, model_kwargs=TINY[name], epochs=30, lr=5e-3, seed=learning_seed))
     test = load_dataset(data["test"], pde="heat")
     x, y = fixed_future(test.u)
     baseline = relative_l2(x[:, -1:], y).mean().item()
     assert m["test_copy_last_rel_l2"] == pytest.approx(baseline)
-    assert math.isfinite(m["test_rel_l2"]) and m["test_rel_l2"] < baseline
+    assert math.isfinite(m["test_rel_l2"])
+    learned(m["test_rel_l2"] / baseline, below=1.0)
     assert m["valid_rel_l2"] == pytest.approx(min(v for v in m["valid_curve"]))
     assert m["valid_curve"][m["best_epoch"] - 1] == m["valid_rel_l2"]
 
 
-def test_next_step_training_and_rollout_metrics(data):
-    m = run_training(cfg(data, task="next_step", epochs=30, lr=5e-3, eval_every=10))
+@pytest.mark.learning
+def test_next_step_training_and_rollout_metrics(data, learning_seed, learned):
+    m = run_training(cfg(data, task="next_step", epochs=30, lr=5e-3, eval_every=10, seed=learning_seed))
     assert m["rollout_frames"] == list(range(8, 32))
     assert len(m["test_rollout_per_step"]) == 24
     assert m["test_rel_l2"] == pytest.approx(float(np.mean(m["test_rollout_per_step"])), rel=1e-5)
     assert m["test_rollout_per_step"][0] == pytest.approx(m["test_one_step_per_step"][0], rel=1e-5)
     assert m["valid_curve"][:9] == [None] * 9 and m["valid_curve"][9] is not None
-    assert m["test_rel_l2"] < m["test_copy_last_rel_l2"]
+    learned(m["test_rel_l2"] / m["test_copy_last_rel_l2"], below=1.0)
 
 
 def test_resume_matches_uninterrupted_run(data, tmp_path):

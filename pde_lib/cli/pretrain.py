@@ -72,6 +72,7 @@ def check_arguments(config: PretrainConfig, overwrite: bool) -> list:
 
 def run(args) -> int:
     from pde_lib.pretraining import run_pretraining
+    from pde_lib.utils.formatting import sig
 
     config = config_from_args(args)
     checks.remove(check_arguments(config, args.overwrite))
@@ -82,7 +83,7 @@ def run(args) -> int:
             f"parameters, {m['epochs']} epochs in {m['wall_time_s']:.1f} s")
     lines = [line]
     if m["pretext_loss"]:
-        lines.append(f"  pretext loss {m['pretext_loss'][0]:.4g} -> {m['pretext_loss'][-1]:.4g}")
+        lines.append(f"  pretext loss {sig(m['pretext_loss'][0])} -> {sig(m['pretext_loss'][-1])}")
     if m["classification"] and m["pretext_accuracy"]:
         hold = m["holdout_accuracy"][-1]
         lines.append(f"  pretext accuracy {m['pretext_accuracy'][-1]:.3f} (held out "

@@ -73,6 +73,7 @@ def check_arguments(config: TrainConfig, overwrite: bool) -> list:
 
 def run(args) -> int:
     from pde_lib.training import run_training
+    from pde_lib.utils.formatting import sig
 
     config = config_from_args(args)
     stale = check_arguments(config, args.overwrite)
@@ -81,11 +82,11 @@ def run(args) -> int:
     lines = [f"{m['model']} / {m['task']}: {m['n_train']} training samples"
              + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
              + f", {m['n_params']:,} parameters, {len(m['train_loss'])} epochs in {m['wall_time_s']:.1f} s",
-             f"  best epoch {m['best_epoch']}: valid rel L2 {m['valid_rel_l2']:.4g}",
-             f"  test rel L2 {m['test_rel_l2']:.4g}  (copy-last-frame baseline {m['test_copy_last_rel_l2']:.4g})"]
+             f"  best epoch {m['best_epoch']}: valid rel L2 {sig(m['valid_rel_l2'])}",
+             f"  test rel L2 {sig(m['test_rel_l2'])}  (copy-last-frame baseline {sig(m['test_copy_last_rel_l2'])})"]
     if m["task"] == "next_step":
-        lines.append(f"  test one-step rel L2 {m['test_one_step_rel_l2']:.4g}; rollout error at frame "
-                     f"{m['rollout_frames'][-1]}: {m['test_rollout_per_step'][-1]:.4g}")
+        lines.append(f"  test one-step rel L2 {sig(m['test_one_step_rel_l2'])}; rollout error at frame "
+                     f"{m['rollout_frames'][-1]}: {sig(m['test_rollout_per_step'][-1])}")
     lines.append(f"  written to {config.out}/metrics.json")
     print("\n".join(lines))
     return 0

@@ -103,6 +103,19 @@ def prepare_run(config: TrainConfig, device: torch.device) -> RunState:
     return m
 
 
+def divergence_context(config: TrainConfig, ckpt_path: Path | None, epochs_done: int) -> dict:
+    """Keyword arguments of ``utils.divergence.check_epoch`` for a run at ``epochs_done``
+    completed epochs: which run it is and what stays on disk if it stops now."""
+    what = f"training {config.model}/{config.task}" + (f" into {config.out}" if config.out is not None else "")
+    if ckpt_path is None:
+        kept = "no out folder, so nothing was written"
+    elif epochs_done == 0:
+        kept = "no checkpoint had been written yet"
+    else:
+        kept = f"the last good checkpoint {ckpt_path} (epoch {epochs_done}) is kept"
+    return {"what": what, "epoch": epochs_done + 1, "kept": kept}
+
+
 def select_best(model, best: dict, epochs: int) -> dict:
     """Load the selected (lowest-valid) state into ``model``; without any finite validation
     error, warn and keep the final state."""
