@@ -33,13 +33,21 @@ def _train_metrics(task: str) -> dict:
     return m
 
 
+def _stand_in_files(folder, *names) -> list[str]:
+    """Empty files standing in for data files (the run itself is replaced)."""
+    for name in names:
+        (folder / name).touch()
+    return [str(folder / name) for name in names]
+
+
 @pytest.mark.parametrize("task", ["fixed_future", "next_step"])
 def test_train_prints_four_significant_digits(task, monkeypatch, capsys, tmp_path):
     import pde_lib.training
 
     monkeypatch.setattr(pde_lib.training, "run_training", lambda config: _train_metrics(task))
-    rc = main(["train", "--model", "fno2d", "--task", task, "--train", "a.h5", "--valid", "b.h5",
-               "--test", "c.h5", "--out", str(tmp_path), "--no-progress"])
+    files = _stand_in_files(tmp_path, "a.h5", "b.h5", "c.h5")  # the command checks they exist
+    rc = main(["train", "--model", "fno2d", "--task", task, "--train", files[0], "--valid", files[1],
+               "--test", files[2], "--out", str(tmp_path / "out"), "--no-progress"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "valid rel L2 1.000\n" in out
@@ -55,8 +63,8 @@ def test_pretrain_prints_four_significant_digits(monkeypatch, capsys, tmp_path):
                "n_holdout": 1, "n_params_backbone": 100, "n_params_head": 10, "epochs": 2,
                "wall_time_s": 0.5, "pretext_loss": [2.0, 1.0001], "classification": False}
     monkeypatch.setattr(pde_lib.pretraining, "run_pretraining", lambda config: metrics)
-    rc = main(["pretrain", "--strategy", "coefficient", "--model", "fno2d", "--data", "a.h5",
-               "--out", str(tmp_path), "--no-progress"])
+    rc = main(["pretrain", "--strategy", "coefficient", "--model", "fno2d",
+               "--data", _stand_in_files(tmp_path, "a.h5")[0], "--out", str(tmp_path / "out"), "--no-progress"])
     assert rc == 0 and "pretext loss 2.000 -> 1.000\n" in capsys.readouterr().out
 
 

@@ -23,16 +23,23 @@ def refresh_results(sweep_dir: str | Path) -> Path:
 
 def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:
     """Execute report notebook ``name`` on ``sweep_dir`` and write its .ipynb and .html; returns
-    the HTML path. Module-level so Dask workers can run it."""
+    the HTML path. Module-level so Dask workers can run it. Papermill fills its output notebook
+    cell by cell, so it runs into ``reports/.partial/``; the finished notebook replaces
+    ``reports/<name>.ipynb`` only after its HTML is written, so a failing run leaves the previous
+    report pair intact (and its partial notebook in ``.partial/`` to look at)."""
+    import os
+
     from pde_lib.sweep.notebooks import execute, materialise, to_html
 
     sweep_dir = Path(sweep_dir).resolve()
     reports = sweep_dir / "reports"
     template = materialise(name, reports / ".templates" / f"{name}.ipynb")
-    executed = execute(template, reports / f"{name}.ipynb", {"sweep_dir": str(sweep_dir)}, cwd=reports,
-                       timeout=timeout)
+    partial = reports / ".partial" / f"{name}.ipynb"
+    executed = execute(template, partial, {"sweep_dir": str(sweep_dir)}, cwd=reports, timeout=timeout)
     set_title(executed, f"{report_title(name)} ({sweep_dir.name})")
-    return str(to_html(executed, reports / f"{name}.html"))
+    html = to_html(executed, reports / f"{name}.html")
+    os.replace(executed, reports / f"{name}.ipynb")
+    return str(html)
 
 
 def report_title(name: str) -> str:
