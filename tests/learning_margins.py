@@ -39,6 +39,7 @@ def main() -> None:
         with ThreadPoolExecutor(args.jobs) as pool:
             codes = list(pool.map(lambda s: run_seed(s, files[s], extra), seeds))
         rows = [json.loads(line) for s in seeds if files[s].exists() for line in files[s].read_text().splitlines()]
+    rows.sort(key=lambda r: r["seed"])
     by_test: dict[str, list[dict]] = {}
     for r in rows:
         by_test.setdefault(r["test"], []).append(r)
@@ -49,7 +50,7 @@ def main() -> None:
         worst = max(v) / bar if below else bar / min(v)
         sign = "<" if below else ">"
         print(f"{test:<100} {sign}{bar:>8.4g} {min(v):>9.4g} {statistics.median(v):>9.4g} {max(v):>9.4g} "
-              f"{worst:>12.3f}  (n={len(v)})")
+              f"{worst:>12.3f}  seeds: {' '.join(f'{x:.3g}' for x in v)}")
     print("pytest exit codes per seed:", dict(zip(seeds, codes)))
 
 

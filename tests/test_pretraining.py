@@ -48,7 +48,8 @@ def files(tmp_path_factory):
     return {
         "small": _generate(d / "small.h5", mixed, 6, 0),
         "medium": _generate(d / "medium.h5", mixed, 16, 5),
-        "unseen": _generate(d / "unseen.h5", mixed, 8, 6),
+        "large": _generate(d / "large.h5", mixed, 48, 5),  # its first 16 per PDE are "medium"
+        "unseen": _generate(d / "unseen.h5", mixed, 16, 6),
         "heat_train": _generate(d / "heat_train.h5", ["heat"], 24, 2, "train"),
         "heat_valid": _generate(d / "heat_valid.h5", ["heat"], 8, 3, "valid"),
         "heat_test": _generate(d / "heat_test.h5", ["heat"], 8, 4, "test"),
@@ -63,15 +64,28 @@ def _cfg(files, strategy, model="fno2d", **kw):
     return base
 
 
-# Thresholds of the learning tests, set from each figure's spread over seeds 0..4
-# (python tests/learning_margins.py; the spread is in the README's testing section).
-PRETEXT_EPOCHS = 15
-FIXED_BATCH_STEPS = 30
-PRETEXT_LOSS_RATIO = {"transfer": 1.0, "picl": 1.0, "derivative": 1.0, "coefficient": 1.0, "masked": 1.0}
-FIXED_BATCH_LOSS_RATIO = 1.0
-BINARY_HELD_OUT_ACCURACY = 0.58
-PERMUTATION_TIMES_CHANCE = {"time_sort": 3.0, "jigsaw": 3.0, "space_sort": 3.0}
-TRANSFER_OVER_SCRATCH = 1.0
+# Learning tests: each passes if its figure clears the bar halfway between "nothing learned" and
+# the worst of seeds 0..4 (measured with `python tests/learning_margins.py` on 2 CPU threads, torch
+# 2.13; the WORST_* tables hold those worst seeds).
+PRETEXT_EPOCHS = {"transfer": 15, "picl": 15, "derivative": 40, "coefficient": 15, "masked": 40}
+#: pretext loss after / before PRETEXT_EPOCHS epochs: worst seed per (strategy, backbone)
+WORST_PRETEXT_LOSS_RATIO = {
+    "transfer": {"deeponet2d": 0.859, "fno2d": 0.813, "oformer2d": 0.711, "unet": 0.786},
+    "picl": {"deeponet2d": 0.686, "fno2d": 0.945, "oformer2d": 0.482, "unet": 0.558},
+    "derivative": {"deeponet2d": 0.991, "fno2d": 0.602, "oformer2d": 0.980, "unet": 0.653},
+    "coefficient": {"deeponet2d": 0.634, "fno2d": 0.634, "oformer2d": 0.634, "unet": 0.599},
+    "masked": {"deeponet2d": 0.975, "fno2d": 0.710, "oformer2d": 0.962, "unet": 0.690},
+}
+FIXED_BATCH_STEPS = 60
+FIXED_BATCH_LR = 1e-2
+#: best of the last 10 losses / first loss on one fixed pretext batch: worst seed and backbone
+WORST_FIXED_BATCH_LOSS_RATIO = {"binary": 0.891, "jigsaw": 0.413, "space_sort": 0.433, "time_sort": 0.656}
+#: held-out accuracy of odd-one-out (chance 0.5)
+WORST_BINARY_HELD_OUT_ACCURACY = 0.626
+#: held-out accuracy / chance of the permutation classifiers
+WORST_PERMUTATION_TIMES_CHANCE = {"time_sort": 3.77, "jigsaw": 10.9, "space_sort": 4.48}
+#: test error of a transfer-pretrained backbone / a scratch one, before any fine-tune step
+WORST_TRANSFER_OVER_SCRATCH = 0.770
 
 # ---------------------------------------------------------------------------- the loop, per strategy
 REGRESSION = [s for s in TRAINABLE if not STRATEGIES.get(s).classification]
@@ -83,13 +97,13 @@ CLASSIFICATION = [s for s in TRAINABLE if STRATEGIES.get(s).classification]
 @pytest.mark.parametrize("strategy", REGRESSION)
 def test_pretext_loss_falls(files, strategy, model, learning_seed, learned):
     """A few epochs of the pretraining loop lower the pretext loss on fixed pretext batches."""
-    run = prepare_pretraining(_cfg(files, strategy, model, seed=learning_seed, epochs=PRETEXT_EPOCHS))
+    run = prepare_pretraining(_cfg(files, strategy, model, seed=learning_seed, epochs=PRETEXT_EPOCHS[strategy]))
     before = run.evaluate(run.train, seed=123)["loss"]
     for epoch in range(run.epochs):
         run.train_epoch(epoch)
     after = run.evaluate(run.train, seed=123)["loss"]
     assert math.isfinite(after)
-    learned(after / before, below=PRETEXT_LOSS_RATIO[strategy])
+    learned(after / before, worst=WORST_PRETEXT_LOSS_RATIO[strategy][model])
     assert len(run.history["pretext_loss"]) == run.epochs
 
 
@@ -110,7 +124,7 @@ def test_classification_pretext_trains_through_every_backbone(files, strategy, m
     run.model.encode(inputs["frames"], inputs["grid"], inputs["coeffs"]).square().sum().backward()
     encoder = {n for n, p in run.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
     assert encoder
-    opt = torch.optim.AdamW(list(run.model.parameters()) + list(run.head.parameters()), lr=1e-2)
+    opt = torch.optim.AdamW(list(run.model.parameters()) + list(run.head.parameters()), lr=FIXED_BATCH_LR)
     losses = []
     for step in range(FIXED_BATCH_STEPS):
         loss, _ = run.strategy.loss(run.model, run.head, batch)
@@ -121,7 +135,8 @@ def test_classification_pretext_trains_through_every_backbone(files, strategy, m
             assert all(grads[n].grad is not None and grads[n].grad.abs().sum() > 0 for n in encoder)
         opt.step()
         losses.append(loss.item())
-    learned(losses[-1] / losses[0], below=FIXED_BATCH_LOSS_RATIO, note=f"{losses}")
+    # Adam at lr 1e-2 can spike once the batch is fitted: the figure is the best of the last 10 steps
+    learned(min(losses[-10:]) / losses[0], worst=WORST_FIXED_BATCH_LOSS_RATIO[strategy], note=f"{losses}")
 
 
 @pytest.mark.slow
@@ -135,34 +150,50 @@ def test_classification_beats_chance_on_held_out_samples(files, learning_seed, l
                model_kwargs=dict(channels=[8, 16]))
     run = prepare_pretraining(cfg)
     unseen = load_dataset(files["unseen"])
-    before = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
+    before = held_out_accuracy(run, unseen)
     for epoch in range(run.epochs):
         run.train_epoch(epoch)
-    acc = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
     assert run.strategy.chance == 0.5
-    learned(sum(acc) / 3, above=BINARY_HELD_OUT_ACCURACY, note=f"before {before}")
+    learned(held_out_accuracy(run, unseen), worst=WORST_BINARY_HELD_OUT_ACCURACY, null=0.5, note=f"before {before}")
+
+
+def held_out_accuracy(run, ds, draws: int = 24) -> float:
+    """Mean pretext accuracy on ``ds`` over ``draws`` independent pretext draws (48 samples x 24
+    draws: a binomial standard error of ~0.01, small against the margins)."""
+    return sum(run.evaluate(ds, seed=k, progress=0.0)["accuracy"] for k in range(draws)) / draws
+
+
+#: strategy -> (training file, epochs, backbone, its size): 2,400 / 7,200 / 3,600 steps of batch 8 at
+#: lr 2e-3. With 16 samples per PDE and 3,600 steps jigsaw stayed at chance for one seed in five;
+#: space_sort on a U-Net (translation-equivariant convolutions, and quadrants are a matter of
+#: position) stayed at chance for one or two seeds in five whatever its width, rate or length,
+#: while FNO2D, which sees x / y coordinate channels, learns it in every seed.
+PERMUTATION_RECIPES = {
+    "time_sort": ("medium", 400, "unet", dict(channels=[8, 16])),
+    "jigsaw": ("large", 400, "unet", dict(channels=[8, 16])),
+    "space_sort": ("large", 200, "fno2d", dict(width=16, modes=4, n_layers=2, projection_width=32)),
+}
 
 
 @pytest.mark.slow
 @pytest.mark.learning
-@pytest.mark.parametrize("strategy,epochs", [("time_sort", 400), ("jigsaw", 600), ("space_sort", 800)])
-def test_permutation_classification_beats_chance_on_held_out_samples(files, strategy, epochs, learning_seed,
-                                                                      learned):
+@pytest.mark.parametrize("strategy", list(PERMUTATION_RECIPES))
+def test_permutation_classification_beats_chance_on_held_out_samples(files, strategy, learning_seed, learned):
     """24-way (time_sort, space_sort) and 64-way (jigsaw) permutation classification learned
-    through a backbone: after 2,400 / 3,600 / 4,800 steps (~25 / ~35 / ~50 s on one CPU thread)
-    a small U-Net classifies samples it never saw at more than 3x chance. (space_sort can reach
-    at most 1/4: half-domain shifts of periodic data are undetectable.)"""
-    cfg = dict(strategy=strategy, model="unet", data=files["medium"], epochs=epochs, batch_size=8,
-               lr=2e-3, lr_min=1e-5, seed=learning_seed, holdout=0.0, progress=False,
-               model_kwargs=dict(channels=[8, 16]))
+    through a backbone: a small backbone classifies samples it never saw well above chance
+    (~20-50 s each on one CPU thread). space_sort can reach at most 6x chance (1/4): half-domain
+    shifts of periodic data are undetectable."""
+    data, epochs, model, size = PERMUTATION_RECIPES[strategy]
+    cfg = dict(strategy=strategy, model=model, data=files[data], epochs=epochs, batch_size=8,
+               lr=2e-3, lr_min=1e-5, seed=learning_seed, holdout=0.0, progress=False, model_kwargs=size)
     run = prepare_pretraining(cfg)
     unseen = load_dataset(files["unseen"])
-    before = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
+    before = held_out_accuracy(run, unseen)
     for epoch in range(run.epochs):
         run.train_epoch(epoch)
-    acc = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
     assert run.strategy.chance == pytest.approx(1 / run.strategy.n_classes)
-    learned(sum(acc) / 3 / run.strategy.chance, above=PERMUTATION_TIMES_CHANCE[strategy], note=f"before {before}")
+    learned(held_out_accuracy(run, unseen) / run.strategy.chance, worst=WORST_PERMUTATION_TIMES_CHANCE[strategy],
+            note=f"before {before / run.strategy.chance:.2f}x chance")
 
 
 # ---------------------------------------------------------------------------- labels and batches
@@ -410,7 +441,7 @@ def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path, learning_see
     test = load_dataset(files["heat_test"])
     scratch = evaluate(build_run_model(cfg), test, "fixed_future", 8, 31, 8)["rel_l2"]
     pretrained = evaluate(load_backbone(out / "backbone.pt", build_run_model(cfg)), test, "fixed_future", 8, 31, 8)["rel_l2"]
-    learned(pretrained / scratch, below=TRANSFER_OVER_SCRATCH)
+    learned(pretrained / scratch, worst=WORST_TRANSFER_OVER_SCRATCH)
     # end to end through the trainer's --init
     cfg.init = str(out / "backbone.pt")
     metrics = run_training(cfg)

@@ -184,6 +184,11 @@ def test_backbone_checkpoint_roundtrip_and_mismatch(tmp_path):
 
 
 # ----------------------------------------------------------------------------- training
+# Learning tests (tests/conftest.py): the bar is halfway between 1 (no better than copying the
+# last input frame) and the worst of seeds 0..4, measured with tests/learning_margins.py.
+WORST_OVER_COPY_LAST = {"deeponet2d": 0.718, "fno2d": 0.462, "oformer2d": 0.718, "unet": 0.494}
+WORST_NEXT_STEP_OVER_COPY_LAST = 0.771
+
 @pytest.mark.learning
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_every_backbone_beats_copy_last_frame(data, name, learning_seed, learned):
@@ -194,7 +199,7 @@ def test_every_backbone_beats_copy_last_frame(data, name, learning_seed, learned
     baseline = relative_l2(x[:, -1:], y).mean().item()
     assert m["test_copy_last_rel_l2"] == pytest.approx(baseline)
     assert math.isfinite(m["test_rel_l2"])
-    learned(m["test_rel_l2"] / baseline, below=1.0)
+    learned(m["test_rel_l2"] / baseline, worst=WORST_OVER_COPY_LAST[name])
     assert m["valid_rel_l2"] == pytest.approx(min(v for v in m["valid_curve"]))
     assert m["valid_curve"][m["best_epoch"] - 1] == m["valid_rel_l2"]
 
@@ -207,7 +212,7 @@ def test_next_step_training_and_rollout_metrics(data, learning_seed, learned):
     assert m["test_rel_l2"] == pytest.approx(float(np.mean(m["test_rollout_per_step"])), rel=1e-5)
     assert m["test_rollout_per_step"][0] == pytest.approx(m["test_one_step_per_step"][0], rel=1e-5)
     assert m["valid_curve"][:9] == [None] * 9 and m["valid_curve"][9] is not None
-    learned(m["test_rel_l2"] / m["test_copy_last_rel_l2"], below=1.0)
+    learned(m["test_rel_l2"] / m["test_copy_last_rel_l2"], worst=WORST_NEXT_STEP_OVER_COPY_LAST)
 
 
 @pytest.mark.parametrize("task", ["fixed_future", "next_step"])
