@@ -9,7 +9,7 @@ Usage: python benchmarks/data_generation.py [--device cpu] [--batch 64] [--basel
 The baseline's per-sample time is measured over ``--baseline-steps`` steps and extrapolated to the
 38,750 steps of a trajectory (t = 1.9375), unless --baseline-full. The project solver's accuracy is
 measured against a refined solve (each frame interval on twice the grid the schedule chose, dt / 4)
-in every stored frame: the last frame (the spec's bar) and the worst frame over all frames and
+in every stored frame: the last frame (the bar of docs/protocol.md section 2.5) and the worst frame over all frames and
 samples (the early frames, where the fronts are steepest), on ``--accuracy-samples`` random samples
 plus the sharp corner of the range (lowest viscosity, fastest advection)."""
 

@@ -1,6 +1,6 @@
-"""Navier-Stokes accuracy over the whole horizon (STUDY_SPEC 2.5): stored frames against a solve on a
-2x finer grid with dt / 4. Pointwise relative L2 up to frame 8; energy and enstrophy (whose 1%
-agreement the spec asks for once the flow is chaotic) at every frame.
+"""Navier-Stokes accuracy over the whole horizon (docs/protocol.md section 2.5): stored frames
+against a solve on a 2x finer grid with dt / 4. Pointwise relative L2 up to frame 8; energy and
+enstrophy (whose 1% agreement the protocol asks for once the flow is chaotic) at every frame.
 
 Usage: python benchmarks/ns_statistics.py [--distribution ood] [--seeds 0,1] [--device cpu]"""
 

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Augmentations: Lie point symmetries and input noise
 #
-# STUDY_SPEC section 6. Each augmentation is applied only to the PDEs it is a true symmetry of:
+# docs/protocol.md section 6. Each augmentation is applied only to the PDEs it is a true symmetry of:
 #
 # | name | transform | valid for |
 # |---|---|---|

@@ -32,7 +32,7 @@ from pde_lib.report.tables import dataset_summary
 from pde_lib.sweep import ensure_datasets
 
 torch.set_num_threads(1)
-plt.rcParams["figure.dpi"] = 60
+plt.rcParams["figure.dpi"] = 72
 params = load_params(params_path)
 records = ensure_datasets(params, data_dir=data_dir, progress=False)
 
@@ -52,7 +52,7 @@ for name in [n for n in records if n in (f"train_{distribution}", f"ns_train_{di
     ds = load_dataset(records[name]["path"])
     for pde in sorted(set(ds.pde)):
         sub = load_dataset(records[name]["path"], pde=pde, n=n_show)
-        titles = [", ".join(f"{k}={v:.3g}" for k, v in zip(("nu", "ax", "ay", "cx", "cy"), c.tolist()) if v)
+        titles = ["\n".join(f"{k}={v:.3g}" for k, v in zip(("nu", "ax", "ay", "cx", "cy"), c.tolist()) if v)
                   for c in sub.coeffs]
         fig = trajectory_grid(sub.u.numpy(), sub.t.numpy(), titles, suptitle=f"{pde} ({name})")
         plt.show()

@@ -15,3 +15,7 @@ class DataError(PDELibError, ValueError):
 
 class SolverError(PDELibError, RuntimeError):
     """A PDE solve went non-finite or broke its stability bound."""
+
+
+class TrainingError(PDELibError, RuntimeError):
+    """Training went non-finite (NaN or infinite loss or weights) and was stopped."""

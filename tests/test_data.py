@@ -268,3 +268,51 @@ def test_navier_stokes_file(tmp_path):
     np.testing.assert_allclose(ds.t[:3].numpy(), [0, 0.5, 1.0])
     assert set(ds.extra) == {"visc", "amp"}
     assert torch.equal(ds.extra["visc"], ds.coeffs[:, 0])
+
+
+def test_every_dataset_carries_its_checksum(train_file, tmp_path):
+    from pde_lib.data.checksum import CHECKSUM_ATTR, array_checksum, dataset_checksum
+
+    with h5py.File(train_file) as fh:
+        assert fh.attrs["generator_version"] == "pde_lib-data-2"
+        for key, ds in fh["train"].items():
+            assert ds.attrs[CHECKSUM_ATTR] == array_checksum(ds[()]) == dataset_checksum(ds), key
+    whole = tmp_path / "whole.h5"  # values, not chunking or timestamps, decide a checksum
+    generate_dataset(small(chunk_size=64), whole, progress=False)
+    with h5py.File(train_file) as f1, h5py.File(whole) as f2:
+        assert {k: d.attrs["sha256"] for k, d in f1["train"].items()} == \
+            {k: d.attrs["sha256"] for k, d in f2["train"].items()}
+
+
+def test_files_without_checksums_still_load(train_file, tmp_path):
+    """Files written before checksums (layout version 1) and the original study's load; a
+    version-2 file that lost a checksum does not."""
+    old = tmp_path / "version1.h5"
+    old.write_bytes(train_file.read_bytes())
+    with h5py.File(old, "r+") as fh:
+        fh.attrs["generator_version"] = "pde_lib-data-1"
+        for ds in fh["train"].values():
+            del ds.attrs["sha256"]
+    assert torch.equal(load_dataset(old).u, load_dataset(train_file).u)
+    stripped = tmp_path / "stripped.h5"
+    stripped.write_bytes(train_file.read_bytes())
+    with h5py.File(stripped, "r+") as fh:
+        del fh["train"]["nu"].attrs["sha256"]
+    with pytest.raises(DataError, match="train/nu has no stored checksum, which layout pde_lib-data-2 requires"):
+        load_dataset(stripped)
+
+
+def test_original_layout_may_hold_float64_but_not_strings(train_file, tmp_path):
+    src = load_dataset(train_file)
+    path = tmp_path / "original64.h5"
+    with h5py.File(path, "w") as fh:
+        g = fh.create_group("train")
+        g["u"], g["x"], g["t"] = src.u.double().numpy(), src.x.double().numpy(), src.t.double().numpy()
+        for i, key in enumerate(("nu", "ax", "ay", "cx", "cy")):
+            g[key] = src.coeffs[:, i].double().numpy()
+    assert torch.equal(load_dataset(path).u, src.u)
+    with h5py.File(path, "r+") as fh:
+        del fh["train"]["t"]
+        fh["train"]["t"] = np.array([str(v) for v in src.t.tolist()], dtype="S")
+    with pytest.raises(DataError, match="train/t has dtype .S.*; the layout stores floating-point values"):
+        load_dataset(path)

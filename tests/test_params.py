@@ -44,6 +44,11 @@ def test_shipped_machine_files_load(path):
     assert m.n_workers >= 1 and m.device
 
 
+def test_pipeline_test_flag_defaults_off_and_smoke_sets_it():
+    assert load_params(ROOT / "parameters" / "smoke.yaml").pipeline_test is True
+    assert load_params(ROOT / "parameters" / "paper.yaml").pipeline_test is False
+
+
 def test_paper_profile_matches_spec():
     p = load_params(ROOT / "parameters" / "paper.yaml")
     assert (p.data.pretrain_samples, p.data.samples.train, p.data.samples.valid, p.data.samples.test) == (3072, 1024, 256, 256)

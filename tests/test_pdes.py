@@ -206,7 +206,7 @@ def test_navier_stokes_commutes_with_shift_that_keeps_forcing():
     assert float(rel_l2(a[:, 1:], b[:, 1:]).max()) < 1e-10
 
 
-# ---- accuracy bar (STUDY_SPEC 2.5): stored frames vs 2x finer grid, dt / 4 ----------------------
+# ---- accuracy bar (docs/protocol.md section 2.5): stored frames vs 2x finer grid, dt / 4 --------
 
 @pytest.mark.slow
 @pytest.mark.parametrize("distribution", ["id", "ood"])
@@ -233,7 +233,7 @@ def test_navier_stokes_meets_refinement_bar_to_frame_8(distribution):
     pde = get_pde("navier_stokes")
     batch = sharp_batch(pde, distribution, seeds=(4,))
     settings = pde.solver_settings(distribution)
-    times = pde.times()[:9]  # t = 0 .. 4: the chaotic regime's pointwise horizon (spec 2.5)
+    times = pde.times()[:9]  # t = 0 .. 4: the chaotic regime's pointwise horizon (protocol 2.5)
     torch.set_num_threads(2)
     try:
         stored = simulate(pde, batch, 64, settings, times=times)

@@ -13,6 +13,7 @@ import torch
 torch.set_num_threads(1)
 
 from pde_lib.data import PDE_NAMES, Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data.checksum import write_checksums  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.pdes import get_pde  # noqa: E402
 from pde_lib.pdes.spectral import grid_coordinates  # noqa: E402
@@ -47,7 +48,8 @@ def files(tmp_path_factory):
     return {
         "small": _generate(d / "small.h5", mixed, 6, 0),
         "medium": _generate(d / "medium.h5", mixed, 16, 5),
-        "unseen": _generate(d / "unseen.h5", mixed, 8, 6),
+        "large": _generate(d / "large.h5", mixed, 48, 5),  # its first 16 per PDE are "medium"
+        "unseen": _generate(d / "unseen.h5", mixed, 16, 6),
         "heat_train": _generate(d / "heat_train.h5", ["heat"], 24, 2, "train"),
         "heat_valid": _generate(d / "heat_valid.h5", ["heat"], 8, 3, "valid"),
         "heat_test": _generate(d / "heat_test.h5", ["heat"], 8, 4, "test"),
@@ -62,43 +64,69 @@ def _cfg(files, strategy, model="fno2d", **kw):
     return base
 
 
+# Learning tests: each passes if its figure clears the bar halfway between "nothing learned" and
+# the worst of seeds 0..4 (measured with `python tests/learning_margins.py` on 2 CPU threads, torch
+# 2.13; the WORST_* tables hold those worst seeds).
+PRETEXT_EPOCHS = {"transfer": 15, "picl": 15, "derivative": 40, "coefficient": 15, "masked": 40}
+#: pretext loss after / before PRETEXT_EPOCHS epochs: worst seed per (strategy, backbone)
+WORST_PRETEXT_LOSS_RATIO = {
+    "transfer": {"deeponet2d": 0.859, "fno2d": 0.813, "oformer2d": 0.711, "unet": 0.786},
+    "picl": {"deeponet2d": 0.686, "fno2d": 0.945, "oformer2d": 0.482, "unet": 0.558},
+    "derivative": {"deeponet2d": 0.991, "fno2d": 0.602, "oformer2d": 0.980, "unet": 0.653},
+    "coefficient": {"deeponet2d": 0.634, "fno2d": 0.634, "oformer2d": 0.634, "unet": 0.599},
+    "masked": {"deeponet2d": 0.975, "fno2d": 0.710, "oformer2d": 0.962, "unet": 0.690},
+}
+FIXED_BATCH_STEPS = 60
+FIXED_BATCH_LR = 1e-2
+#: best of the last 10 losses / first loss on one fixed pretext batch: worst seed and backbone
+WORST_FIXED_BATCH_LOSS_RATIO = {"binary": 0.891, "jigsaw": 0.413, "space_sort": 0.433, "time_sort": 0.656}
+#: held-out accuracy of odd-one-out (chance 0.5)
+WORST_BINARY_HELD_OUT_ACCURACY = 0.626
+#: held-out accuracy / chance of the permutation classifiers
+WORST_PERMUTATION_TIMES_CHANCE = {"time_sort": 3.77, "jigsaw": 10.9, "space_sort": 4.48}
+#: test error of a transfer-pretrained backbone / a scratch one, before any fine-tune step
+WORST_TRANSFER_OVER_SCRATCH = 0.770
+
 # ---------------------------------------------------------------------------- the loop, per strategy
 REGRESSION = [s for s in TRAINABLE if not STRATEGIES.get(s).classification]
 CLASSIFICATION = [s for s in TRAINABLE if STRATEGIES.get(s).classification]
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("model", list(SIZES))
 @pytest.mark.parametrize("strategy", REGRESSION)
-def test_pretext_loss_falls(files, strategy, model):
+def test_pretext_loss_falls(files, strategy, model, learning_seed, learned):
     """A few epochs of the pretraining loop lower the pretext loss on fixed pretext batches."""
-    run = prepare_pretraining(_cfg(files, strategy, model))
+    run = prepare_pretraining(_cfg(files, strategy, model, seed=learning_seed, epochs=PRETEXT_EPOCHS[strategy]))
     before = run.evaluate(run.train, seed=123)["loss"]
     for epoch in range(run.epochs):
         run.train_epoch(epoch)
     after = run.evaluate(run.train, seed=123)["loss"]
-    assert math.isfinite(after) and after < before, (strategy, model, before, after)
+    assert math.isfinite(after)
+    learned(after / before, worst=WORST_PRETEXT_LOSS_RATIO[strategy][model])
     assert len(run.history["pretext_loss"]) == run.epochs
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("model", list(SIZES))
 @pytest.mark.parametrize("strategy", CLASSIFICATION)
-def test_classification_pretext_trains_through_every_backbone(files, strategy, model):
+def test_classification_pretext_trains_through_every_backbone(files, strategy, model, learning_seed, learned):
     """Labels are redrawn every batch, so a few epochs cannot lower a classification loss (that
     takes hundreds of steps: see test_classification_beats_chance). Here: the loop runs on every
     backbone, gradients reach every backbone layer, and fitting one fixed pretext batch lowers
     its loss."""
-    run = prepare_pretraining(_cfg(files, strategy, model, epochs=1))
+    run = prepare_pretraining(_cfg(files, strategy, model, epochs=1, seed=learning_seed))
     run.train_epoch(0)
     assert math.isfinite(run.history["pretext_loss"][0]) and 0 <= run.history["pretext_accuracy"][0] <= 1
     batch = run.strategy.make_batch(run.train.u[:8], run.train.coeffs[:8], run.train.pde_index[:8], run.train.x,
-                                    torch.Generator().manual_seed(0), 0.0)
+                                    torch.Generator().manual_seed(learning_seed), 0.0)
     inputs = batch[0]
     run.model.encode(inputs["frames"], inputs["grid"], inputs["coeffs"]).square().sum().backward()
     encoder = {n for n, p in run.model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
     assert encoder
-    opt = torch.optim.AdamW(list(run.model.parameters()) + list(run.head.parameters()), lr=1e-2)
+    opt = torch.optim.AdamW(list(run.model.parameters()) + list(run.head.parameters()), lr=FIXED_BATCH_LR)
     losses = []
-    for step in range(12):
+    for step in range(FIXED_BATCH_STEPS):
         loss, _ = run.strategy.loss(run.model, run.head, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -107,44 +135,65 @@ def test_classification_pretext_trains_through_every_backbone(files, strategy, m
             assert all(grads[n].grad is not None and grads[n].grad.abs().sum() > 0 for n in encoder)
         opt.step()
         losses.append(loss.item())
-    assert losses[-1] < losses[0] - 0.01, (strategy, model, losses)
+    # Adam at lr 1e-2 can spike once the batch is fitted: the figure is the best of the last 10 steps
+    learned(min(losses[-10:]) / losses[0], worst=WORST_FIXED_BATCH_LOSS_RATIO[strategy], note=f"{losses}")
 
 
 @pytest.mark.slow
-def test_classification_beats_chance_on_held_out_samples(files):
+@pytest.mark.learning
+def test_classification_beats_chance_on_held_out_samples(files, learning_seed, learned):
     """Odd-one-out learned through a backbone: on samples never trained on, accuracy rises above
     chance (~40 s on one CPU thread; it leaves chance only after ~180 steps). The permutation
     classifiers need thousands of steps (next test)."""
     cfg = dict(strategy="binary", model="unet", data=files["medium"], epochs=60, batch_size=8, lr=1e-3,
-               lr_min=1e-5, seed=0, holdout=0.0, progress=False, model_kwargs=dict(channels=[8, 16]))
-    run = prepare_pretraining(cfg)
-    unseen = load_dataset(files["unseen"])
-    before = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
-    for epoch in range(run.epochs):
-        run.train_epoch(epoch)
-    acc = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
-    assert run.strategy.chance == 0.5
-    assert sum(acc) / 3 > 0.58 and sum(acc) > sum(before), (before, acc)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("strategy,epochs", [("time_sort", 400), ("jigsaw", 600), ("space_sort", 800)])
-def test_permutation_classification_beats_chance_on_held_out_samples(files, strategy, epochs):
-    """24-way (time_sort, space_sort) and 64-way (jigsaw) permutation classification learned
-    through a backbone: after 2,400 / 3,600 / 4,800 steps (~25 / ~35 / ~50 s on one CPU thread)
-    a small U-Net classifies samples it never saw at more than 3x chance. (space_sort can reach
-    at most 1/4: half-domain shifts of periodic data are undetectable.)"""
-    cfg = dict(strategy=strategy, model="unet", data=files["medium"], epochs=epochs, batch_size=8,
-               lr=2e-3, lr_min=1e-5, seed=0, holdout=0.0, progress=False,
+               lr_min=1e-5, seed=learning_seed, holdout=0.0, progress=False,
                model_kwargs=dict(channels=[8, 16]))
     run = prepare_pretraining(cfg)
     unseen = load_dataset(files["unseen"])
-    before = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
+    before = held_out_accuracy(run, unseen)
     for epoch in range(run.epochs):
         run.train_epoch(epoch)
-    acc = [run.evaluate(unseen, seed=k, progress=0.0)["accuracy"] for k in range(3)]
+    assert run.strategy.chance == 0.5
+    learned(held_out_accuracy(run, unseen), worst=WORST_BINARY_HELD_OUT_ACCURACY, null=0.5, note=f"before {before}")
+
+
+def held_out_accuracy(run, ds, draws: int = 24) -> float:
+    """Mean pretext accuracy on ``ds`` over ``draws`` independent pretext draws (48 samples x 24
+    draws: a binomial standard error of ~0.01, small against the margins)."""
+    return sum(run.evaluate(ds, seed=k, progress=0.0)["accuracy"] for k in range(draws)) / draws
+
+
+#: strategy -> (training file, epochs, backbone, its size): 2,400 / 7,200 / 3,600 steps of batch 8 at
+#: lr 2e-3. With 16 samples per PDE and 3,600 steps jigsaw stayed at chance for one seed in five;
+#: space_sort on a U-Net (translation-equivariant convolutions, and quadrants are a matter of
+#: position) stayed at chance for one or two seeds in five whatever its width, rate or length,
+#: while FNO2D, which sees x / y coordinate channels, learns it in every seed.
+PERMUTATION_RECIPES = {
+    "time_sort": ("medium", 400, "unet", dict(channels=[8, 16])),
+    "jigsaw": ("large", 400, "unet", dict(channels=[8, 16])),
+    "space_sort": ("large", 200, "fno2d", dict(width=16, modes=4, n_layers=2, projection_width=32)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.learning
+@pytest.mark.parametrize("strategy", list(PERMUTATION_RECIPES))
+def test_permutation_classification_beats_chance_on_held_out_samples(files, strategy, learning_seed, learned):
+    """24-way (time_sort, space_sort) and 64-way (jigsaw) permutation classification learned
+    through a backbone: a small backbone classifies samples it never saw well above chance
+    (~20-50 s each on one CPU thread). space_sort can reach at most 6x chance (1/4): half-domain
+    shifts of periodic data are undetectable."""
+    data, epochs, model, size = PERMUTATION_RECIPES[strategy]
+    cfg = dict(strategy=strategy, model=model, data=files[data], epochs=epochs, batch_size=8,
+               lr=2e-3, lr_min=1e-5, seed=learning_seed, holdout=0.0, progress=False, model_kwargs=size)
+    run = prepare_pretraining(cfg)
+    unseen = load_dataset(files["unseen"])
+    before = held_out_accuracy(run, unseen)
+    for epoch in range(run.epochs):
+        run.train_epoch(epoch)
     assert run.strategy.chance == pytest.approx(1 / run.strategy.n_classes)
-    assert sum(acc) / 3 > 3 * run.strategy.chance and sum(acc) > sum(before), (before, acc)
+    learned(held_out_accuracy(run, unseen) / run.strategy.chance, worst=WORST_PERMUTATION_TIMES_CHANCE[strategy],
+            note=f"before {before / run.strategy.chance:.2f}x chance")
 
 
 # ---------------------------------------------------------------------------- labels and batches
@@ -366,7 +415,8 @@ def test_picl_distances_and_similarity():
 
 
 # ---------------------------------------------------------------------------- checkpoints, fine-tuning
-def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path):
+@pytest.mark.learning
+def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path, learning_seed, learned):
     """backbone.pt holds every backbone tensor and nothing else, loads strictly, and a fine-tune
     on heat starts (before any fine-tune step) with a lower test error than from scratch."""
     from pde_lib.training import TrainConfig, load_backbone, run_training
@@ -375,11 +425,11 @@ def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path):
 
     out = tmp_path / "transfer"
     m = run_pretraining(_cfg(files, "transfer", "fno2d", data=files["heat_train"], epochs=6, batch_size=4,
-                             lr=3e-3, lr_min=1e-3, out=str(out)))
+                             lr=3e-3, lr_min=1e-3, out=str(out), seed=learning_seed))
     assert m["pretext_loss"][-1] < m["pretext_loss"][0]
     saved = json.loads((out / "pretrain_metrics.json").read_text())
     assert saved["strategy"] == "transfer" and saved["data_sha256"] == m["data_sha256"] and saved["git_commit"]
-    ckpt = torch.load(out / "backbone.pt", weights_only=False)
+    ckpt = torch.load(out / "backbone.pt", weights_only=True)
     fresh = _tiny("fno2d")
     assert set(ckpt["state_dict"]) == set(fresh.state_dict())
     assert ckpt["model"] == "fno2d" and ckpt["pretrain_strategy"] == "transfer"
@@ -387,11 +437,11 @@ def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path):
     assert all(torch.equal(loaded.state_dict()[k], v) for k, v in ckpt["state_dict"].items())
 
     cfg = TrainConfig(model="fno2d", train=files["heat_train"], valid=files["heat_valid"], test=files["heat_test"],
-                      epochs=1, batch_size=8, seed=0, progress=False, model_kwargs=SIZES["fno2d"])
+                      epochs=1, batch_size=8, seed=learning_seed, progress=False, model_kwargs=SIZES["fno2d"])
     test = load_dataset(files["heat_test"])
     scratch = evaluate(build_run_model(cfg), test, "fixed_future", 8, 31, 8)["rel_l2"]
     pretrained = evaluate(load_backbone(out / "backbone.pt", build_run_model(cfg)), test, "fixed_future", 8, 31, 8)["rel_l2"]
-    assert pretrained < scratch, (pretrained, scratch)
+    learned(pretrained / scratch, worst=WORST_TRANSFER_OVER_SCRATCH)
     # end to end through the trainer's --init
     cfg.init = str(out / "backbone.pt")
     metrics = run_training(cfg)
@@ -403,7 +453,7 @@ def test_checkpoint_holds_no_head_tensor(files, tmp_path, strategy):
     run = prepare_pretraining(_cfg(files, strategy, "unet", epochs=1, out=str(tmp_path)))
     run.train_epoch(0)
     m = run.finish()
-    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=True)
     assert set(ckpt["state_dict"]) == set(run.model.state_dict())
     assert not any(torch.equal(v, p.detach()) for v in ckpt["state_dict"].values() for p in run.head.parameters()
                    if v.shape == p.shape and p.numel() > 4)
@@ -416,7 +466,7 @@ def test_none_saves_the_seeded_initialisation(files, tmp_path):
 
     m = run_pretraining(_cfg(files, "none", "fno2d", out=str(tmp_path)))
     assert m["epochs"] == 0 and m["pretext_loss"] == []
-    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=False)
+    ckpt = torch.load(tmp_path / "backbone.pt", weights_only=True)
     scratch = build_run_model(TrainConfig(model="fno2d", seed=0, model_kwargs=SIZES["fno2d"]))
     assert all(torch.equal(ckpt["state_dict"][k], v) for k, v in scratch.state_dict().items())
 
@@ -449,6 +499,7 @@ def test_errors_are_clear(files, tmp_path):
         group = f[list(f.keys())[0]]
         for k in ("nu", "ax", "ay", "cx", "cy"):
             group[k][...] = 0
+        write_checksums(group)  # a file written so, not a corrupted one
     for strategy in ("coefficient", "picl"):
         with pytest.raises(DataError, match=f"strategy '{strategy}' needs the PDE coefficients.*bare.h5"):
             run_pretraining(_cfg(files, strategy, data=str(bare)))

@@ -334,6 +334,10 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
         text = html.read_text()
         assert "Report:" in text and "16 fine-tunes from 4 cells" in text
         assert "def " not in text and "import " not in text  # code hidden from readers
+        assert "<title>Report: " in text and "What this page shows" in text
+        assert "baseline: copy last frame" in text
+    per_sample = pd.read_csv(out / "per_sample.csv")  # every fine-tune's test samples, collected
+    assert len(per_sample) == 16 and per_sample.groupby(["cell_id", "finetune_id"]).size().eq(1).all()
     assert "shift+noise" in (out / "reports" / "report_augmentations.html").read_text()
     # a second run does nothing new and rewrites the same results
     before = (out / "results.csv").read_bytes()
@@ -357,3 +361,46 @@ def test_stacked_finetunes_give_the_separate_runs_results(tmp_path):
     engines = {json.loads(p.read_text())["engine"]["stacked_runs"]
                for p in (tmp_path / "cell3" / "finetune").glob("*/metrics.json")}
     assert engines == {2}  # heat + advection per sample count
+
+
+# ---------------------------------------------------------------- Dask: what a local cluster serves
+def _listening(pids: set[int]):
+    import psutil
+
+    return [c.laddr for c in psutil.net_connections(kind="inet") if c.status == "LISTEN" and c.pid in pids]
+
+
+def _http_status(port: int, path: str):
+    import urllib.error
+    import urllib.request
+
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("dashboard", [False, True])
+def test_local_cluster_listens_on_loopback_and_serves_a_dashboard_only_if_asked(dashboard):
+    import psutil
+
+    from pde_lib.sweep.cluster import connect_client
+
+    machine = validate_machine({"n_workers": 1, "memory_limit": "2GB"})
+    before = {a.port for a in _listening({os.getpid()})}
+    client, cluster = connect_client(machine, None, None, dashboard=dashboard)
+    try:
+        workers = {p.pid for p in psutil.Process().children(recursive=True)}
+        ours = [a for a in _listening({os.getpid()} | workers) if a.port not in before]
+        assert ours and all(a.ip == "127.0.0.1" for a in ours), ours
+        http = cluster.scheduler.http_server.port
+        if dashboard:  # on 8787 unless another program holds it (Dask then picks a free port)
+            assert cluster.scheduler.http_server.address == "127.0.0.1"
+            assert _http_status(http, "/status") == 200
+        else:
+            assert 8787 not in {a.port for a in ours}
+            for path in ("/status", "/health", "/metrics", "/info/main/workers.html"):
+                assert _http_status(http, path) == 404, path
+    finally:
+        client.close()
+        cluster.close()

@@ -170,6 +170,11 @@ def test_group_resumes_and_checkpoints_are_interchangeable(data, tmp_path):
     _same_run(full[1], mixed[1])
     on_disk = json.loads((tmp_path / "y1" / "metrics.json").read_text())
     assert on_disk["test_rel_l2"] == mixed[1]["test_rel_l2"]
+    # stacked runs store per-test-sample errors like single runs, averaging to the metric
+    for k in range(2):
+        per = json.loads((tmp_path / f"full{k}" / "test_per_sample.json").read_text())
+        assert len(per["rel_l2"]) == full[k]["n_test"]
+        assert sum(per["rel_l2"]) / len(per["rel_l2"]) == pytest.approx(full[k]["test_rel_l2"], rel=1e-6)
 
 
 def test_group_rejects_runs_that_cannot_step_together(data, tmp_path):

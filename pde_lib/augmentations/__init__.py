@@ -1,4 +1,4 @@
-"""Augmentations (STUDY_SPEC section 6): Lie point symmetries and input noise, registered by name
+"""Augmentations (docs/protocol.md section 6): Lie point symmetries and input noise, registered by name
 in ``AUGMENTATIONS``: ``noise``, ``shift``, ``scale``, ``galilean``.
 
 Add one by writing a module with an ``Augmentation`` subclass decorated

@@ -1,4 +1,4 @@
-"""Galilean boost (STUDY_SPEC section 6), a per-frame sub-grid shift by Fourier phase.
+"""Galilean boost (docs/protocol.md section 6), a per-frame sub-grid shift by Fourier phase.
 
 Advection u_t + a . grad u = 0: v(x, t) = u(x - V t, t) solves it with a -> a + V,
 V = (Vx, Vy) ~ U(-max_velocity, max_velocity)^2.

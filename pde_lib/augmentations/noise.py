@@ -1,4 +1,4 @@
-"""Input noise: a regulariser, not a symmetry, valid for every PDE (STUDY_SPEC section 6).
+"""Input noise: a regulariser, not a symmetry, valid for every PDE (docs/protocol.md section 6).
 
 The trajectory is left unchanged; the copy carries ``extra["input_noise"]`` (B,) =
 ``noise_level * std(u_b)`` (std over the sample's whole trajectory), and the training loop adds

@@ -1,5 +1,5 @@
 """Amplitude scaling u -> lambda u, lambda = exp(eps), eps ~ U(-max_scale, max_scale)
-(STUDY_SPEC section 6).
+(docs/protocol.md section 6).
 
 Heat and advection are linear: lambda u solves the same PDE. Burgers,
 u_t + u (c . grad u) = nu Lap u, is not, but v = lambda u solves

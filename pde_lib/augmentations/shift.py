@@ -1,4 +1,4 @@
-"""Space shift u(x, y, t) -> u(x - s1, y - s2, t) (STUDY_SPEC section 6).
+"""Space shift u(x, y, t) -> u(x - s1, y - s2, t) (docs/protocol.md section 6).
 
 A symmetry of every PDE here whose coefficients do not depend on x: heat, advection, Burgers,
 and Navier-Stokes only along s1 + s2 = 0 (mod 2), which leaves its forcing

@@ -9,6 +9,7 @@ input-only (applied at training time) and cannot be written to a file."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from pde_lib.augmentations import augment_copies, resolve_names
+from pde_lib.cli.checks import add_overwrite_argument, check_device, check_output_file
 from pde_lib.data import PDE_NAMES, load_dataset
 from pde_lib.data.writer import open_for_writing
 from pde_lib.errors import ConfigError
@@ -29,7 +31,8 @@ STRENGTH_OPTIONS = ("max_shift", "max_scale", "max_velocity", "burgers_refine")
 
 def add_arguments(p) -> None:
     p.add_argument("--in", dest="inp", required=True, help="input .h5 data file")
-    p.add_argument("--out", required=True, help="output .h5 file (written atomically)")
+    p.add_argument("--out", required=True, help="output .h5 file (written atomically; never the input)")
+    add_overwrite_argument(p)
     p.add_argument("--augmentation", required=True,
                    help="name, or comma-separated names applied in order: shift, scale, galilean")
     p.add_argument("--seed", type=int, default=0, help="seed of the torch.Generator of every draw")
@@ -68,6 +71,20 @@ def _source_attrs(path: str) -> dict:
     return out
 
 
+def _check_arguments(args) -> None:
+    """Ranges, device, input file and output path, before any file is read."""
+    if args.chunk_size < 1:
+        raise ConfigError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+    if not 0 < args.ratio <= 1:
+        raise ConfigError(f"--ratio must be in (0, 1], got {args.ratio}")
+    if args.burgers_refine is not None and args.burgers_refine < 0:
+        raise ConfigError(f"--burgers-refine must be >= 0, got {args.burgers_refine}")
+    check_device(args.device)
+    if not os.path.isfile(args.inp):
+        raise ConfigError(f"--in {args.inp} does not exist (or is not a file); expected an .h5 data file")
+    check_output_file(args.out, inputs=[("--in", args.inp)], overwrite=args.overwrite)
+
+
 def run(args) -> int:
     names = resolve_names(args.augmentation)
     if not names:
@@ -76,6 +93,7 @@ def run(args) -> int:
         raise ConfigError("augmentation 'noise' is input-only: it is applied to input frames at "
                           "training time (augment_dataset / add_input_noise) and cannot be written "
                           "to a file; name shift, scale or galilean")
+    _check_arguments(args)
     strengths = {k: getattr(args, k) for k in STRENGTH_OPTIONS if getattr(args, k) is not None}
     if args.subgrid:
         strengths["subgrid"] = True

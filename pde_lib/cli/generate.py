@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pde_lib.cli.checks import add_overwrite_argument, check_device, check_output_file
 from pde_lib.data import GenerationParams, generate_dataset
+from pde_lib.data.generate import check_memory
 
 
 def add_arguments(p) -> None:
@@ -20,6 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--cfl", type=float, default=None, help="Courant number (default 0.5)")
     p.add_argument("--dtype", choices=["float32", "float64"], default=None, help="solver precision")
     p.add_argument("--out", required=True, help="output .h5 file (written atomically)")
+    add_overwrite_argument(p)
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -29,6 +32,9 @@ def run(args) -> int:
         distribution=args.distribution, samples_per_pde=args.samples_per_pde,
         resolution=args.resolution, seed=args.seed, chunk_size=args.chunk_size,
         refine=args.refine, cfl=args.cfl, dtype=args.dtype)
+    check_memory(params, params.validate())  # every setting before any solve
+    check_device(args.device)
+    check_output_file(args.out, overwrite=args.overwrite)
     summary = generate_dataset(params, args.out, device=args.device, progress=not args.no_progress)
     print(summary.format())
     return 0

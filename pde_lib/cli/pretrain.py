@@ -4,8 +4,11 @@ OUT/pretrain_metrics.json. Fine-tune with ``python -m pde_lib train ... --init O
 
 from __future__ import annotations
 
-from pde_lib.cli import options
+import os
+
+from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
+from pde_lib.errors import ConfigError
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
 from pde_lib.pretraining.config import TASKS, PretrainConfig
 
@@ -40,6 +43,8 @@ def add_arguments(p) -> None:
     r = p.add_argument_group("run")
     r.add_argument("--device", default=_default("device"))
     r.add_argument("--out", required=True, help="output folder (backbone.pt, pretrain_metrics.json)")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier pretraining in OUT (default: refuse)")
     r.add_argument("--no-progress", action="store_true")
 
 
@@ -48,10 +53,29 @@ def config_from_args(args) -> PretrainConfig:
     return options.config_from_args(PretrainConfig, args)
 
 
+def check_arguments(config: PretrainConfig, overwrite: bool) -> list:
+    """Every argument before any data is read: ranges, names, device, the data file, and the
+    output folder (never the data file; an earlier pretraining only with --overwrite). Returns
+    the old result files --overwrite replaces."""
+    from pde_lib.models import MODELS
+    from pde_lib.pretraining.loop import BACKBONE_NAME, METRICS_NAME, build_strategy
+
+    config.validate()
+    build_strategy(config)
+    MODELS.get(config.model)
+    checks.check_device(config.device)
+    if not os.path.isfile(config.data):
+        raise ConfigError(f"--data {config.data} does not exist (or is not a file)")
+    return checks.check_output_folder(config.out, (BACKBONE_NAME, METRICS_NAME), [("--data", config.data)],
+                                      overwrite=overwrite)
+
+
 def run(args) -> int:
     from pde_lib.pretraining import run_pretraining
+    from pde_lib.utils.formatting import sig
 
     config = config_from_args(args)
+    checks.remove(check_arguments(config, args.overwrite))
     m = run_pretraining(config)
     line = (f"{m['strategy']} / {m['model']}: {m['n_train']} pretraining samples"
             + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
@@ -59,7 +83,7 @@ def run(args) -> int:
             f"parameters, {m['epochs']} epochs in {m['wall_time_s']:.1f} s")
     lines = [line]
     if m["pretext_loss"]:
-        lines.append(f"  pretext loss {m['pretext_loss'][0]:.4g} -> {m['pretext_loss'][-1]:.4g}")
+        lines.append(f"  pretext loss {sig(m['pretext_loss'][0])} -> {sig(m['pretext_loss'][-1])}")
     if m["classification"] and m["pretext_accuracy"]:
         hold = m["holdout_accuracy"][-1]
         lines.append(f"  pretext accuracy {m['pretext_accuracy'][-1]:.3f} (held out "

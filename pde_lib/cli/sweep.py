@@ -13,6 +13,8 @@ def add_arguments(p) -> None:
     p.add_argument("--scheduler", default=None,
                    help="address of a running Dask scheduler (default: start a LocalCluster)")
     p.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: profile)")
+    p.add_argument("--dashboard", action="store_true",
+                   help="serve the local cluster's Dask dashboard on 127.0.0.1:8787 (default: none)")
     p.add_argument("--no-reports", action="store_true", help="skip rendering the report notebooks")
     p.add_argument("--no-progress", action="store_true")
 
@@ -24,6 +26,7 @@ def run(args) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     result = run_sweep(args.params, args.out, machine=args.machine, scheduler=args.scheduler,
-                       n_workers=args.workers, progress=not args.no_progress, reports=not args.no_reports)
+                       n_workers=args.workers, progress=not args.no_progress, reports=not args.no_reports,
+                       dashboard=args.dashboard or None)
     print(result.format())
     return 1 if result.failed or any(v.startswith("error") for v in result.reports.values()) else 0

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
-from pde_lib.cli import options
+import os
+
+from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
+from pde_lib.errors import ConfigError
 from pde_lib.training.config import TASKS, TrainConfig
 
 
@@ -38,6 +41,8 @@ def add_arguments(p) -> None:
                    help="replay each training step as one CUDA graph (CUDA devices only; same steps)")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if present")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the run in OUT (metrics.json, model.pt, checkpoint.pt; default: refuse)")
     r.add_argument("--no-progress", action="store_true")
 
 
@@ -46,19 +51,42 @@ def config_from_args(args) -> TrainConfig:
     return options.config_from_args(TrainConfig, args)
 
 
+def check_arguments(config: TrainConfig, overwrite: bool) -> list:
+    """Every argument before any data is read: ranges, names, device, input files, and the output
+    folder (never one of the inputs; an existing run only with --resume or --overwrite). Returns
+    the old result files --overwrite replaces."""
+    from pde_lib.models import MODELS
+    from pde_lib.training.data import check_pde_name
+    from pde_lib.training.run_setup import BACKBONE_NAME, CHECKPOINT_NAME, METRICS_NAME
+
+    config.validate()
+    MODELS.get(config.model)
+    check_pde_name(config.pde)
+    checks.check_device(config.device)
+    inputs = [(f"--{k}", getattr(config, k)) for k in ("train", "valid", "test", "init")]
+    for flag, path in inputs:
+        if path is not None and not os.path.isfile(path):
+            raise ConfigError(f"{flag} {path} does not exist (or is not a file)")
+    return checks.check_output_folder(config.out, (METRICS_NAME, BACKBONE_NAME, CHECKPOINT_NAME), inputs,
+                                      overwrite=overwrite, resume=config.resume, can_resume=True)
+
+
 def run(args) -> int:
     from pde_lib.training import run_training
+    from pde_lib.utils.formatting import sig
 
     config = config_from_args(args)
+    stale = check_arguments(config, args.overwrite)
+    checks.remove(stale)
     m = run_training(config)
     lines = [f"{m['model']} / {m['task']}: {m['n_train']} training samples"
              + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
              + f", {m['n_params']:,} parameters, {len(m['train_loss'])} epochs in {m['wall_time_s']:.1f} s",
-             f"  best epoch {m['best_epoch']}: valid rel L2 {m['valid_rel_l2']:.4g}",
-             f"  test rel L2 {m['test_rel_l2']:.4g}  (copy-last-frame baseline {m['test_copy_last_rel_l2']:.4g})"]
+             f"  best epoch {m['best_epoch']}: valid rel L2 {sig(m['valid_rel_l2'])}",
+             f"  test rel L2 {sig(m['test_rel_l2'])}  (copy-last-frame baseline {sig(m['test_copy_last_rel_l2'])})"]
     if m["task"] == "next_step":
-        lines.append(f"  test one-step rel L2 {m['test_one_step_rel_l2']:.4g}; rollout error at frame "
-                     f"{m['rollout_frames'][-1]}: {m['test_rollout_per_step'][-1]:.4g}")
+        lines.append(f"  test one-step rel L2 {sig(m['test_one_step_rel_l2'])}; rollout error at frame "
+                     f"{m['rollout_frames'][-1]}: {sig(m['test_rollout_per_step'][-1])}")
     lines.append(f"  written to {config.out}/metrics.json")
     print("\n".join(lines))
     return 0

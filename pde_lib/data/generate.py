@@ -9,12 +9,18 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from pde_lib.data.seeds import sample_seeds
+from pde_lib.data.seeds import BLOCK, sample_seeds
 from pde_lib.data.writer import open_for_writing
 from pde_lib.errors import ConfigError
 from pde_lib.pdes import EXTRA_KEYS, SolverSettings, get_pde
 from pde_lib.pdes.simulate import draw_batch, simulate
 from pde_lib.pdes.spectral import grid_coordinates
+from pde_lib.utils.device import resolve_device
+
+#: stored grids a file may have (models need >= 8 points per side; beyond 1024 a frame is 4 MB)
+MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
+#: largest compute grid (stored resolution x refine) a solve may use
+MAX_COMPUTE_GRID = 4096
 
 
 @dataclass
@@ -47,6 +53,43 @@ class GenerationParams:
         settings.validate(pde.name)
         return settings
 
+    def validate(self) -> list:
+        """Check every field before any work; return the PDE objects. ConfigError names the
+        field, the value and the valid range."""
+        if not isinstance(self.pdes, (list, tuple)) or not self.pdes:
+            raise ConfigError("pdes must name at least one PDE")
+        pdes = [get_pde(name) for name in self.pdes]
+        for key in ("samples_per_pde", "chunk_size"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{key} must be an integer >= 1, got {value!r}")
+        if self.samples_per_pde > BLOCK:
+            raise ConfigError(f"samples_per_pde must be <= {BLOCK} (one seed block per PDE), got {self.samples_per_pde}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if self.resolution is not None and (isinstance(self.resolution, bool) or not isinstance(self.resolution, int)
+                                            or not MIN_RESOLUTION <= self.resolution <= MAX_RESOLUTION):
+            raise ConfigError(f"resolution must be an integer in [{MIN_RESOLUTION}, {MAX_RESOLUTION}] "
+                              f"(or None for the PDE's default), got {self.resolution!r}")
+        for pde in pdes:
+            fine = self.stored_resolution(pde) * self.settings_for(pde).refine
+            if fine > MAX_COMPUTE_GRID:
+                raise ConfigError(f"{pde.name}: compute grid {fine}^2 (resolution {self.stored_resolution(pde)} x "
+                                  f"refine {self.settings_for(pde).refine}) exceeds {MAX_COMPUTE_GRID}^2; "
+                                  "lower the resolution or refine")
+        return pdes
+
+    def stored_resolution(self, pde) -> int:
+        return pde.resolution if self.resolution is None else self.resolution
+
+    def chunk_bytes(self, pde) -> int:
+        """A rough upper estimate of the memory one chunk's solve needs: the stored frames plus
+        about 16 work arrays on the compute grid (RK4 stages, complex spectra)."""
+        res, s = self.stored_resolution(pde), self.settings_for(pde)
+        item = 8 if s.dtype == "float64" else 4
+        k = min(self.chunk_size, self.samples_per_pde)
+        return k * (pde.n_frames * res * res * 4 + 16 * (res * s.refine) ** 2 * item)
+
 
 @dataclass
 class GenerationSummary:
@@ -69,19 +112,32 @@ class GenerationSummary:
         return "\n".join(lines)
 
 
+def check_memory(params: GenerationParams, pdes) -> None:
+    """ConfigError when one chunk would need more memory than this machine has available."""
+    import psutil
+
+    available = psutil.virtual_memory().available
+    for pde in pdes:
+        need = params.chunk_bytes(pde)
+        if need > available:
+            raise ConfigError(f"{pde.name}: a chunk of {min(params.chunk_size, params.samples_per_pde)} samples at "
+                              f"{params.stored_resolution(pde)}^2 needs about {need / 2**30:.1f} GiB, more than the "
+                              f"{available / 2**30:.1f} GiB available; lower chunk_size (--chunk-size) or the resolution")
+
+
 def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
                      progress: bool = True) -> GenerationSummary:
-    """Generate ``params`` into ``out`` (atomically) and return its summary."""
-    if not params.pdes:
-        raise ConfigError("pdes must name at least one PDE")
-    pdes = [get_pde(name) for name in params.pdes]
-    if params.samples_per_pde < 1:
-        raise ConfigError(f"samples_per_pde must be >= 1, got {params.samples_per_pde}")
+    """Generate ``params`` into ``out`` (atomically) and return its summary. Every setting, the
+    device and the memory one chunk needs are checked before any solve; the file appears only
+    once every sample is written."""
+    pdes = params.validate()
+    resolve_device(device)
+    check_memory(params, pdes)
     frames = {(p.n_frames, p.frame_dt) for p in pdes}
     if len(frames) > 1:
         raise ConfigError(f"PDEs {params.pdes} have different time axes and cannot share a file; "
                           "generate Navier-Stokes into its own file")
-    res = params.resolution or pdes[0].resolution
+    res = params.stored_resolution(pdes[0])
     settings = {p.name: params.settings_for(p) for p in pdes}
     n_t = pdes[0].n_frames
     n_total = params.samples_per_pde * len(pdes)
@@ -117,6 +173,8 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
                     old = r.get(key, [float("inf"), float("-inf")])
                     r[key] = [min(old[0], float(v.min())), max(old[1], float(v.max()))]
                 bar.update(k)
+        if offset != n_total:  # never rename a partly filled file into place
+            raise RuntimeError(f"internal error: {offset} of {n_total} samples written to {out}; nothing kept")
         # what the data promise: per scheduled PDE, the criterion's tolerance and the largest
         # value it took over every stored frame interval (pde_lib.pdes.resolution)
         writer.set_attr("frame_error_estimate", {

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 
 from pde_lib.data.dataset import PDE_NAMES, Dataset
+from pde_lib.data.validate import check_dtype, check_finite_values, layout_version
+from pde_lib.data.validate import verify_checksums as verify
 from pde_lib.errors import DataError
 from pde_lib.pdes import COEFFICIENT_KEYS, EXTRA_KEYS
 from pde_lib.utils.provenance import sha256_file
@@ -63,33 +65,52 @@ def _read(g: h5py.Group, key: str, path: Path, index=None) -> np.ndarray:
 
 def load_dataset(path: str | os.PathLike, group: str | None = None,
                  pde: str | list[str] | None = None, n: int | None = None,
-                 device="cpu", check_finite: bool = True) -> Dataset:
+                 device="cpu", check_finite: bool = True, verify_checksums: bool = True) -> Dataset:
     """Load a split group of ``path`` as a ``Dataset`` on ``device``.
 
     ``pde`` keeps only samples of that PDE (or list of PDEs); ``n`` then takes the first n of
-    them (a DataError says how many the file holds if it has fewer). Shapes are checked, and NaN
-    or infinite values raise a DataError naming the file and sample."""
+    them (a DataError says how many the file holds if it has fewer). The file is checked as it is
+    read (``validate.py``): layout version, shapes, dtypes, finite coefficients, grid, times and
+    frames (``check_finite``), then the stored per-dataset checksums (``verify_checksums``; the
+    whole of ``u`` is hashed even when only some samples are read). Each failure is a one-line
+    DataError naming the file and the dataset."""
     path = Path(path)
     with _open(path) as fh:
+        version = layout_version(fh, path)
         g = _pick_group(fh, path, group)
+        gname = g.name.strip("/")
         shape = g["u"].shape if "u" in g else None
         if shape is None or len(shape) != 4 or shape[2] != shape[3]:
             if shape is None:
                 _read(g, "u", path)
             raise DataError(f"{path}: u has shape {shape}; expected (n_samples, n_t, N, N)")
         n_total, n_t, res, _ = shape
-        coeffs = np.stack([_read(g, k, path).astype(np.float32) for k in COEFFICIENT_KEYS], axis=1)
-        if coeffs.shape != (n_total, len(COEFFICIENT_KEYS)):
-            raise DataError(f"{path}: coefficient arrays must each have shape ({n_total},), got {coeffs.shape}")
-        if "pde" in g:
-            names = [s.decode() if isinstance(s, bytes) else str(s) for s in _read(g, "pde", path)]
+        keys = ["u", "x", "t", *COEFFICIENT_KEYS] + [k for k in EXTRA_KEYS + ("pde", "seed") if k in g]
+        raw = {k: _read(g, k, path) for k in keys if k != "u"}  # small: read whole
+        for key in keys:
+            check_dtype(g[key], path, project_file=version is not None)
+        for key in COEFFICIENT_KEYS + EXTRA_KEYS + ("pde", "seed"):
+            if key in raw and raw[key].shape != (n_total,):
+                raise DataError(f"{path}: {gname}/{key} has shape {raw[key].shape}; expected ({n_total},) "
+                                f"(one value per sample of u)")
+        if raw["x"].shape != (2, res, res):
+            raise DataError(f"{path}: {gname}/x has shape {raw['x'].shape}; expected (2, {res}, {res})")
+        if raw["t"].shape != (n_t,):
+            raise DataError(f"{path}: {gname}/t has shape {raw['t'].shape}; expected ({n_t},) to match u")
+        if check_finite:
+            for key in ("x", "t") + COEFFICIENT_KEYS + EXTRA_KEYS:
+                if key in raw:
+                    check_finite_values(raw[key], path, f"{gname}/{key}")
+        coeffs = np.stack([raw[k].astype(np.float32) for k in COEFFICIENT_KEYS], axis=1)
+        if "pde" in raw:
+            names = [s.decode() if isinstance(s, bytes) else str(s) for s in raw["pde"]]
             unknown = sorted(set(names) - set(PDE_NAMES))
             if unknown:
                 raise DataError(f"{path}: unknown PDE names {unknown} in key pde; valid: {list(PDE_NAMES)}")
             pde_index = np.array([PDE_NAMES.index(s) for s in names], dtype=np.int64)
         else:
             pde_index = infer_pde(coeffs)
-        seed = _read(g, "seed", path).astype(np.int64) if "seed" in g else np.full(n_total, -1, np.int64)
+        seed = raw["seed"].astype(np.int64) if "seed" in raw else np.full(n_total, -1, np.int64)
 
         keep = np.arange(n_total)
         if pde is not None:
@@ -103,21 +124,14 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
                 what = f"{pde} samples" if pde is not None else "samples"
                 raise DataError(f"{path} holds {len(keep)} {what}; asked for {n}")
             keep = keep[:n]
-        u = _read(g, "u", path, index=keep if len(keep) != n_total else None)
-        x = _read(g, "x", path).astype(np.float32)
-        t = _read(g, "t", path).astype(np.float32)
-        extra = {k: _read(g, k, path)[keep].astype(np.float32) for k in EXTRA_KEYS if k in g}
-        group_name = g.name.strip("/")
-
-    if x.shape != (2, res, res):
-        raise DataError(f"{path}: x has shape {x.shape}; expected (2, {res}, {res})")
-    if t.shape != (n_t,):
-        raise DataError(f"{path}: t has shape {t.shape}; expected ({n_t},) to match u")
-    if check_finite:
-        finite = np.isfinite(u).all(axis=tuple(range(1, u.ndim)))  # (n,); n may be 0
-        if not finite.all():
-            i = int(np.argmin(finite))
-            raise DataError(f"{path}: u of sample {int(keep[i])} contains NaN or infinite values")
+        whole = len(keep) == n_total
+        u = _read(g, "u", path, index=None if whole else keep)
+        if check_finite:
+            check_finite_values(u, path, "u", rows=keep)
+        if verify_checksums:
+            verify(g, path, version, keys, {**raw, **({"u": u} if whole else {})})
+    x, t = raw["x"].astype(np.float32), raw["t"].astype(np.float32)
+    extra = {k: raw[k][keep].astype(np.float32) for k in EXTRA_KEYS if k in raw}
     return Dataset(
         u=torch.from_numpy(np.ascontiguousarray(u, dtype=np.float32)).to(device),
         x=torch.from_numpy(x).to(device), t=torch.from_numpy(t).to(device),
@@ -125,5 +139,5 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
         pde_index=torch.from_numpy(pde_index[keep]).to(device),
         seed=torch.from_numpy(seed[keep]).to(device),
         extra={k: torch.from_numpy(v).to(device) for k, v in extra.items()},
-        path=str(path), group=group_name, sha256=sha256_file(path),
+        path=str(path), group=gname, sha256=sha256_file(path),
     )

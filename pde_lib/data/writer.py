@@ -1,7 +1,9 @@
 """Streaming, atomic HDF5 writer for the layout of ``pde_lib.data.layout``.
 
 Datasets are created at full size and filled chunk by chunk, so memory stays bounded by one
-chunk; the file is written under a temporary name and renamed into place only when complete."""
+chunk; the file is written under a temporary name and renamed into place only when complete.
+When the group is complete every dataset gets its SHA-256 checksum (``checksum.py``), which the
+reader verifies."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import h5py
 import numpy as np
 import torch
 
+from pde_lib.data.checksum import write_checksums
 from pde_lib.data.layout import GENERATOR_VERSION
 from pde_lib.errors import DataError
 from pde_lib.pdes import COEFFICIENT_KEYS
@@ -54,7 +57,8 @@ class SplitWriter:
 def open_for_writing(path: str | os.PathLike, split: str, n: int, n_t: int, res: int,
                      x: torch.Tensor, t: torch.Tensor, attrs: dict,
                      extra_keys: tuple[str, ...] = ()) -> Iterator[SplitWriter]:
-    """Create ``path`` atomically with one split group of ``n`` samples; yield its writer."""
+    """Create ``path`` atomically with one split group of ``n`` samples; yield its writer. On a
+    normal exit every dataset of the group (including any the caller added) gets its checksum."""
     path = Path(path)
     if path.is_dir():
         raise DataError(f"output path {path} is a directory; expected an .h5 file path")
@@ -72,3 +76,4 @@ def open_for_writing(path: str | os.PathLike, split: str, n: int, n_t: int, res:
             group.create_dataset("x", data=x.cpu().numpy().astype(np.float32))
             group.create_dataset("t", data=t.cpu().numpy().astype(np.float32))
             yield SplitWriter(group, n, n_t, res, extra_keys)
+            write_checksums(group)  # only once every chunk is written (not on an error path)

@@ -29,6 +29,8 @@ MACHINE = Section({
     "cell_timeout_s": (Optional(Int(min=1)), None),
     "stack_finetunes": (Int(min=1), 1),
     "cuda_graphs": (Bool(), False),
+    "dashboard": (Bool(), False),
+    "security": (Mapping(Str(), Anything()), dict),
     "cluster": (Section({
         "kind": (Str(("local", "slurm")), "local"),
         "jobs": (Int(min=1), 1),

@@ -180,6 +180,7 @@ def _check_study(p: dict, path: str) -> None:
 STUDY = Section({
     "name": (Str(), "study"),
     "description": (Str(), ""),
+    "pipeline_test": (Bool(), False),
     "data": (DATA, dict),
     "pretrain": (PRETRAIN, dict),
     "finetune": (FINETUNE, dict),

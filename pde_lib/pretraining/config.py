@@ -1,4 +1,5 @@
-"""``PretrainConfig``: every parameter of one pretraining run, validated (STUDY_SPEC sections 5, 7)."""
+"""``PretrainConfig``: every parameter of one pretraining run, validated (docs/protocol.md
+sections 5, 7)."""
 
 from __future__ import annotations
 

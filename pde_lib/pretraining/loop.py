@@ -1,4 +1,5 @@
-"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy (STUDY_SPEC 5, 7).
+"""``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy
+(docs/protocol.md sections 5, 7).
 
 Order of work: validate the config and the strategy / model names, load and check the data, build
 the backbone (seeded exactly as a from-scratch training run builds it) and check the strategy can
@@ -10,7 +11,10 @@ Random streams, each seeded from ``config.seed`` alone (so they are the same for
 backbone initialisation (global torch RNG, seeded just before the model is built), batch order
 (a CPU generator), the held-out subset, pretext draws (labels, masks, starts; a generator on the
 run's device, so a step never synchronises with the host), the held-out pretext draws (reseeded
-each epoch, so every epoch scores the same pretext problems), augmentation and input noise."""
+each epoch, so every epoch scores the same pretext problems), augmentation and input noise.
+
+An epoch whose pretext loss or weights are not finite stops the run with a one-line TrainingError;
+nothing is written (no backbone.pt, no metrics)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from tqdm.auto import tqdm
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.config import PretrainConfig
 from pde_lib.utils.atomic import write_json
+from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit
 
 BACKBONE_NAME = "backbone.pt"
@@ -195,6 +201,10 @@ class PretrainRun:
                 sums[k] = sums.get(k, 0.0) + v.detach() * b
             count += b
         train = {k: float(v) / count for k, v in sums.items()}  # one host sync per epoch
+        params = list(model.parameters()) + list(head.parameters())
+        what = f"pretraining {self.config.model}/{self.config.strategy}"
+        check_epoch(train["loss"], finite_weights(params)[0], what=what, epoch=epoch + 1,
+                    kept="pretraining keeps no checkpoint, so nothing was written")
         hold = self.evaluate(progress=progress)
         h = self.history
         h["pretext_loss"].append(train["loss"])
@@ -264,7 +274,7 @@ def run_pretraining(config: PretrainConfig | dict) -> dict:
     for epoch in bar:
         scores = run.train_epoch(epoch)
         train, hold = scores["train"], scores["holdout"]
-        post = {"loss": f"{train['loss']:.4f}"}
+        post = {"loss": sig(train["loss"])}
         if run.strategy.classification:
             post["acc"] = f"{train['accuracy']:.3f}"
             if hold:

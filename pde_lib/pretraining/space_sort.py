@@ -2,12 +2,12 @@
 head classifies which of the 24 permutations (the identity included). Quadrant q = 2 qx + qy, with
 qx the half of the x axis (axis -2).
 
-Caveat (kept as the spec defines the task): on the periodic domain the permutations q -> q XOR s
-(s = 1, 2, 3: swapping the two rows and/or columns of quadrants) are half-domain translations,
-which leave translation-invariant data (random-phase sine sums) equally likely. Each label is
-therefore indistinguishable from the 3 others in its coset: the best achievable accuracy is 1/4,
-against a chance level of 1/24. (``jigsaw`` avoids this by choosing its permutations modulo
-these translations.)"""
+Caveat (kept as docs/protocol.md section 5 defines the task): on the periodic domain the
+permutations q -> q XOR s (s = 1, 2, 3: swapping the two rows and/or columns of quadrants) are
+half-domain translations, which leave translation-invariant data (random-phase sine sums) equally
+likely. Each label is therefore indistinguishable from the 3 others in its coset: the best
+achievable accuracy is 1/4, against a chance level of 1/24. (``jigsaw`` avoids this by choosing
+its permutations modulo these translations.)"""
 
 from __future__ import annotations
 

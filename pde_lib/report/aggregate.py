@@ -1,6 +1,7 @@
 """Results aggregation: fine-tune ``metrics.json`` files on disk -> one tidy table
-(``results.csv``: one row per fine-tune with every grid coordinate), then summaries over seeds
-(mean and 95% bootstrap CI) and paired improvements over the ``none`` baseline."""
+(``results.csv``: one row per fine-tune with every grid coordinate, its errors and the
+copy-last-frame baseline's), then summaries over seeds (geometric mean and 95% Student-t interval,
+see ``intervals``) and paired improvements over the ``none`` baseline."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pde_lib.report.bootstrap import bootstrap_ci
+from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue, to_log
 
 #: grid coordinates in sort order (results.csv is sorted by these, then by the ids)
 COORDS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", "seed", "task",
           "distribution", "pde", "samples"]
-METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch"]
+METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2"]
 COLUMNS = COORDS + METRICS + ["cell_id", "finetune_id"]
+SUMMARY_COLUMNS = ["n_seeds", "mean", "ci_low", "ci_high", "points"]
 
 
 def collect_results(sweep_dir: str | Path) -> pd.DataFrame:
@@ -57,23 +59,43 @@ def load_results(sweep_dir: str | Path) -> pd.DataFrame:
     p = Path(sweep_dir)
     csv = p if p.suffix == ".csv" else p / "results.csv"
     if csv.exists():
-        return pd.read_csv(csv, dtype={"pretrain_fraction": str, "augmentation": str})
+        df = pd.read_csv(csv, dtype={"pretrain_fraction": str, "augmentation": str})
+        for col in METRICS:  # results written before a metric existed
+            if col not in df:
+                df[col] = np.nan
+        return df
     return collect_results(p)
 
 
+def _over_seeds(df: pd.DataFrame, by: list[str], y: np.ndarray, ci: float, min_seeds: int) -> pd.DataFrame:
+    """Per group of ``by``: ``y`` averaged within each seed, then n_seeds, centre (mean over
+    seeds), sd, t bounds (``intervals.t_bounds``) and the per-seed values (``points``, by seed)."""
+    tmp = df[by + ["seed"]].assign(_y=np.asarray(y, dtype=np.float64))
+    per_seed = tmp.groupby(by + ["seed"], sort=True, dropna=False)["_y"].mean().dropna().reset_index()
+    g = per_seed.groupby(by, sort=True, dropna=False)["_y"]
+    out = g.agg(n_seeds="count", centre="mean", sd="std").reset_index()
+    out["points"] = g.agg(tuple).to_numpy() if len(out) else []
+    out["lo"], out["hi"] = t_bounds(out["centre"], out["sd"].fillna(0.0), out["n_seeds"], ci, min_seeds)
+    out["n_seeds"] = out["n_seeds"].astype(int)
+    return out
+
+
 def summarise(df: pd.DataFrame, by: list[str], value: str = "test_rel_l2", ci: float = 0.95,
-              n_boot: int = 10_000, seed: int = 0) -> pd.DataFrame:
-    """Mean and bootstrap CI over seeds for each group of ``by``. Within a seed, rows that differ in
-    coordinates not in ``by`` are averaged first, so each seed counts once.
-    Columns: by..., n_seeds, mean, ci_low, ci_high."""
-    per_seed = df.groupby(by + ["seed"], sort=True, dropna=False)[value].mean().reset_index()
-    out = []
-    for key, g in per_seed.groupby(by, sort=True, dropna=False):
-        key = key if isinstance(key, tuple) else (key,)
-        mean, lo, hi = bootstrap_ci(g[value].to_numpy(), n_boot=n_boot, ci=ci, seed=seed)
-        out.append({**dict(zip(by, key)), "n_seeds": int(g[value].notna().sum()), "mean": mean,
-                    "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(out, columns=by + ["n_seeds", "mean", "ci_low", "ci_high"])
+              log: bool = True, min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+    """Centre and ``ci`` Student-t interval over seeds for each group of ``by``. Within a seed,
+    rows that differ in coordinates not in ``by`` are averaged first, so each seed counts once.
+    ``log=True`` (errors): everything on log(value), so ``mean`` is the geometric mean over
+    seeds and the interval is multiplicative (see ``intervals``); ``log=False``: arithmetic.
+    Fewer than ``min_seeds`` seeds: NaN bounds; ``points`` always holds the per-seed values.
+    Columns: by..., n_seeds, mean, ci_low, ci_high, points."""
+    y = to_log(df[value], value) if log else df[value].to_numpy(dtype=np.float64)
+    s = _over_seeds(df, by, y, ci, min_seeds)
+    back = np.exp if log else (lambda v: np.asarray(v, dtype=np.float64))
+    out = s[by].copy()
+    out["n_seeds"] = s["n_seeds"]
+    out["mean"], out["ci_low"], out["ci_high"] = back(s["centre"]), back(s["lo"]), back(s["hi"])
+    out["points"] = [tuple(float(v) for v in back(np.asarray(p))) for p in s["points"]]
+    return out[by + SUMMARY_COLUMNS].reset_index(drop=True)
 
 
 def pair_keys(factor: str) -> list[str]:
@@ -90,23 +112,36 @@ def paired_improvement(df: pd.DataFrame, baseline: str = "none", value: str = "t
     """Each row whose ``factor`` is not ``baseline`` joined with its baseline partner (same
     ``pair_keys(factor)``: same seed and fine-tune coordinates); adds ``baseline_<value>`` and
     ``improvement_pct`` = 100 (baseline - value) / baseline (positive = lower error than the
-    baseline). Rows without a partner are dropped."""
+    baseline) and ``log_ratio`` = log(value / baseline). Rows without a partner are dropped."""
     keys = pair_keys(factor)
     base = df[df[factor].astype(str) == baseline][keys + [value]].rename(columns={value: f"baseline_{value}"})
     other = df[df[factor].astype(str) != baseline]
     merged = other.merge(base, on=keys, how="inner", validate="many_to_one")
     b = merged[f"baseline_{value}"].to_numpy(dtype=np.float64)
     merged["improvement_pct"] = 100.0 * (b - merged[value].to_numpy(dtype=np.float64)) / b
+    merged["log_ratio"] = to_log(merged[value], value) - to_log(b, f"baseline_{value}")
     return merged
 
 
 def improvement_summary(df: pd.DataFrame, by: list[str], baseline: str = "none",
-                        value: str = "test_rel_l2", factor: str = "strategy", **kw) -> pd.DataFrame:
-    """Mean paired improvement over ``baseline`` (%) with a bootstrap CI over seeds, per ``by``."""
+                        value: str = "test_rel_l2", factor: str = "strategy", ci: float = 0.95,
+                        min_seeds: int = MIN_SEEDS) -> pd.DataFrame:
+    """Paired improvement over ``baseline`` (%) per group of ``by``, from the per-seed mean log
+    ratio r = mean log(value / baseline value): ``mean`` = 100 (1 - exp(r)) over seeds, its
+    ``ci`` Student-t interval, ``points`` (per seed) and ``p_value`` (two-sided t test of r = 0;
+    NaN below ``min_seeds``). Columns: by..., n_seeds, mean, ci_low, ci_high, points, p_value."""
+    cols = by + SUMMARY_COLUMNS + ["p_value"]
     paired = paired_improvement(df, baseline, value, factor)
     if paired.empty:
-        return pd.DataFrame(columns=by + ["n_seeds", "mean", "ci_low", "ci_high"])
-    return summarise(paired, by, value="improvement_pct", **kw)
+        return pd.DataFrame(columns=cols)
+    s = _over_seeds(paired, by, paired["log_ratio"].to_numpy(), ci, min_seeds)
+    out = s[by].copy()
+    out["n_seeds"] = s["n_seeds"]
+    pct = lambda v: 100.0 * (1.0 - np.exp(np.asarray(v, dtype=np.float64)))  # noqa: E731
+    out["mean"], out["ci_low"], out["ci_high"] = pct(s["centre"]), pct(s["hi"]), pct(s["lo"])
+    out["points"] = [tuple(float(v) for v in pct(p)) for p in s["points"]]
+    out["p_value"] = t_pvalue(s["centre"], s["sd"].fillna(0.0), s["n_seeds"], min_seeds)
+    return out[cols].reset_index(drop=True)
 
 
 def select(df: pd.DataFrame, **filters) -> pd.DataFrame:

@@ -1,4 +1,7 @@
-"""Report figures (matplotlib). Every function returns its ``Figure``; callers show and close it."""
+"""Report figures (matplotlib). Every function returns its ``Figure``; callers show and close it.
+Colours are fixed per strategy / augmentation / distribution (``colors``); intervals are light
+bands or thin bars with the means and each seed's value drawn on top; the copy-last-frame and
+zero-prediction errors are dashed reference lines."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
+from pde_lib.report.colors import BASELINE_STYLE, color_for, order_values
+
 
 def _plain_log(axis) -> None:
     """Log-scale tick labels as plain numbers (0.5, 2, 100) instead of 5 x 10^-1."""
@@ -20,7 +25,7 @@ def _plain_log(axis) -> None:
 
 def _few_decades(axis) -> bool:
     lo, hi = axis.get_view_interval()
-    return lo > 0 and hi / lo < 20
+    return lo > 0 and hi / lo < 8
 
 
 def _set_y(ax, values, logy: bool) -> None:
@@ -80,61 +85,132 @@ def heatmap(table: pd.DataFrame, title: str = "", fmt: str = "{:.3g}", cmap: str
     return fig
 
 
+def _references(ax, refs: pd.DataFrame | None, panel: str | None, pv) -> None:
+    """Horizontal reference lines (``tables.baseline_levels`` rows) for panel value ``pv``."""
+    if refs is None or not len(refs):
+        return
+    sub = refs if panel is None or panel not in refs else refs[refs[panel] == pv]
+    extra = [c for c in sub.columns if c not in (panel, "baseline", "value")]
+    for _, r in sub[np.isfinite(sub["value"].astype(float))].iterrows():
+        style = dict(BASELINE_STYLE.get(r["baseline"], {"color": "#777777", "ls": "--", "lw": 1.0}))
+        label = f"baseline: {r['baseline']}"
+        if extra:  # one line per value of another coordinate (say id / ood): its colour and name
+            style["color"] = color_for(extra[0], r[extra[0]])
+            label += f" ({', '.join(str(r[c]) for c in extra)})"
+        ax.axhline(r["value"], zorder=1, label=label, **style)
+
+
+def _panel_axes(n: int, width: float, height: float, ncols: int = 2):
+    """A figure of ``n`` panels, ``ncols`` per row (so text stays legible at page width); returns
+    the figure and the used axes in order (spare axes are removed)."""
+    cols = min(ncols, max(1, n))
+    rows = -(-max(1, n) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    axes = list(grid.ravel())
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, axes[:max(1, n)]
+
+
+def _legend(fig, axes, title: str) -> None:
+    """One legend for the figure, right of the panels, legible at 100% (10 pt)."""
+    handles, labels = {}, []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    if labels:
+        fig.legend([handles[lab] for lab in labels], labels, title=title, fontsize=10, title_fontsize=10,
+                   loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+
+
+def _seed_points(ax, xs, points, color) -> None:
+    """Each seed's value as a small hollow marker on top of everything."""
+    for x, pts in zip(xs, points):
+        if isinstance(pts, tuple) and pts:
+            ax.scatter([x] * len(pts), pts, s=14, facecolors="none", edgecolors=color, linewidths=0.9,
+                       zorder=5)
+
+
 def ci_lines(summary: pd.DataFrame, x: str, line: str, panel: str | None = None, logx: bool = True,
-             ylabel: str = "test rel. L2", title: str = "", logy: bool = True, hline: float | None = None):
-    """Mean against ``x``, one line per ``line`` value, with the 95% CI as a shaded band; one
-    panel per ``panel`` value."""
-    panels = sorted(summary[panel].unique()) if panel else [None]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
-    for ax, pv in zip(axes[0], panels):
+             ylabel: str = "test rel. L2", title: str = "", logy: bool = True, hline: float | None = None,
+             refs: pd.DataFrame | None = None):
+    """Mean against ``x``, one line per ``line`` value in its fixed colour (``colors``), the 95%
+    interval as a light band, each seed's value as a hollow marker on top; one panel per
+    ``panel`` value; ``refs`` (``tables.baseline_levels``) as dashed reference lines."""
+    panels = order_values(panel, summary[panel].unique()) if panel else [None]
+    fig, axes = _panel_axes(len(panels), 5.0, 3.8)
+    for ax, pv in zip(axes, panels):
         sub = summary if pv is None else summary[summary[panel] == pv]
-        for lv, g in sub.groupby(line, sort=True):
-            g = g.sort_values(x)
-            ax.plot(g[x], g["mean"], marker="o", ms=3, label=str(lv))
-            ax.fill_between(g[x], g["ci_low"], g["ci_high"], alpha=0.2)
+        for lv in order_values(line, sub[line].unique()):
+            g = sub[sub[line] == lv].sort_values(x)
+            c = color_for(line, lv)
+            ax.fill_between(g[x], g["ci_low"], g["ci_high"], color=c, alpha=0.10, lw=0, zorder=2)
+            ax.plot(g[x], g["mean"], color=c, marker="o", ms=4, lw=1.5, label=str(lv), zorder=4)
+            if "points" in g:
+                _seed_points(ax, g[x], g["points"], c)
+        _references(ax, refs, panel, pv)
         if logx:
             ax.set_xscale("log")
             xs = sorted(sub[x].unique())
             ax.set_xticks(xs, [f"{v:g}" for v in xs])
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        _set_y(ax, sub[["ci_low", "ci_high"]].to_numpy(), logy)
+        _set_y(ax, _extent(sub, refs), logy)
         if hline is not None:
-            ax.axhline(hline, color="k", lw=0.8)
+            ax.axhline(hline, color="k", lw=0.8, zorder=1)
         ax.set_xlabel(x)
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
         ax.grid(alpha=0.3, which="both")
-    axes[0][-1].legend(fontsize=7, title=line)
+    _legend(fig, axes, line)
     if title and panel:
         fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
+def _extent(sub: pd.DataFrame, refs: pd.DataFrame | None) -> np.ndarray:
+    """Every value a panel shows: means, bounds, per-seed points and reference levels."""
+    parts = [sub[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float).ravel()]
+    if "points" in sub:
+        parts += [np.asarray(p, dtype=float) for p in sub["points"] if isinstance(p, tuple) and p]
+    if refs is not None and len(refs):
+        parts.append(refs["value"].to_numpy(dtype=float))
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def grouped_points(summary: pd.DataFrame, group: str, hue: str, panel: str | None = None,
-                   ylabel: str = "test rel. L2", title: str = "", logy: bool = True):
-    """Means as dots with 95% CI error bars: ``group`` on the x axis, one dodged colour per
-    ``hue`` value, one panel per ``panel`` value (dots, not bars, so a log axis stays honest)."""
-    panels = sorted(summary[panel].unique()) if panel else [None]
+                   ylabel: str = "test rel. L2", title: str = "", logy: bool = True,
+                   refs: pd.DataFrame | None = None):
+    """Means as dots with 95% interval bars: ``group`` on the x axis, one dodged fixed colour per
+    ``hue`` value, each seed's value as a hollow marker on top, one panel per ``panel`` value
+    (dots, not bars, so a log axis stays honest); ``refs`` as dashed reference lines."""
+    panels = order_values(panel, summary[panel].unique()) if panel else [None]
     width = max(4.0, 1.0 + 0.8 * summary[group].nunique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(width * len(panels), 3.6), squeeze=False)
-    for ax, pv in zip(axes[0], panels):
+    fig, axes = _panel_axes(len(panels), width, 4.0)
+    for ax, pv in zip(axes, panels):
         sub = summary if pv is None else summary[summary[panel] == pv]
-        groups = sorted(sub[group].unique(), key=str)
-        hues = sorted(sub[hue].unique(), key=str)
+        groups = order_values(group, sub[group].unique())
+        hues = order_values(hue, sub[hue].unique())
         step = 0.6 / max(1, len(hues))
         for k, hv in enumerate(hues):
             g = sub[sub[hue] == hv].set_index(group).reindex(groups)
             xs = np.arange(len(groups)) + (k - (len(hues) - 1) / 2) * step
+            c = color_for(hue, hv)
             err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]]).clip(min=0)
-            ax.errorbar(xs, g["mean"], yerr=err, fmt="o", ms=5, capsize=3, label=str(hv))
-        ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=30, ha="right")
+            ax.errorbar(xs, g["mean"], yerr=np.nan_to_num(err), fmt="o", ms=6, capsize=3, color=c,
+                        ecolor=c, elinewidth=1.0, alpha=0.9, label=str(hv), zorder=3)
+            if "points" in g:
+                _seed_points(ax, xs, g["points"], c)
+        _references(ax, refs, panel, pv)
+        ax.set_xticks(range(len(groups)), [str(g) for g in groups], rotation=30, ha="right", fontsize=10)
         ax.set_xlim(-0.6, len(groups) - 0.4)
-        _set_y(ax, sub[["ci_low", "ci_high"]].to_numpy(), logy)
+        _set_y(ax, _extent(sub, refs), logy)
         ax.set_ylabel(ylabel)
         ax.set_title(str(pv) if pv is not None else title)
         ax.grid(alpha=0.3, axis="y", which="both")
-    axes[0][-1].legend(fontsize=7, title=hue)
+    _legend(fig, axes, hue)
     if title and panel:
         fig.suptitle(title)
     fig.tight_layout()
@@ -142,11 +218,12 @@ def grouped_points(summary: pd.DataFrame, group: str, hue: str, panel: str | Non
 
 
 def trajectory_grid(u, times, titles: list[str], n_frames: int = 6, suptitle: str = ""):
-    """Rows = samples, columns = ``n_frames`` evenly spaced frames of u (B, T, N, N)."""
+    """Rows = samples (``titles``: one label per row, may hold line breaks), columns = ``n_frames``
+    evenly spaced frames of u (B, T, N, N)."""
     u = np.asarray(u)
     b, t = u.shape[:2]
     cols = np.linspace(0, t - 1, n_frames).round().astype(int)
-    fig, axes = plt.subplots(b, n_frames, figsize=(1.9 * n_frames, 2.0 * b + 0.4), squeeze=False)
+    fig, axes = plt.subplots(b, n_frames, figsize=(2.0 * n_frames + 0.8, 2.0 * b + 0.6), squeeze=False)
     for i in range(b):
         lim = float(np.abs(u[i]).max()) or 1.0
         for j, k in enumerate(cols):
@@ -155,8 +232,8 @@ def trajectory_grid(u, times, titles: list[str], n_frames: int = 6, suptitle: st
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(f"t = {float(times[k]):.2f}", fontsize=8)
-        axes[i][0].set_ylabel(titles[i], fontsize=7)
-    fig.suptitle(suptitle)
+                ax.set_title(f"t = {float(times[k]):.2f}", fontsize=11)
+        axes[i][0].set_ylabel(titles[i], fontsize=10)
+    fig.suptitle(suptitle, fontsize=13)
     fig.tight_layout()
     return fig

@@ -12,22 +12,55 @@ REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", 
 
 
 def refresh_results(sweep_dir: str | Path) -> Path:
-    """(Re)write ``sweep_dir/results.csv`` from every finished fine-tune on disk."""
+    """(Re)write ``sweep_dir/results.csv`` and ``per_sample.csv`` (each test sample's error,
+    ``per_sample``) from every finished fine-tune on disk; returns the results.csv path."""
+    from pde_lib.report.per_sample import collect_per_sample, write_per_sample
+
     sweep_dir = Path(sweep_dir)
+    write_per_sample(collect_per_sample(sweep_dir), sweep_dir / "per_sample.csv")
     return write_results(collect_results(sweep_dir), sweep_dir / "results.csv")
 
 
 def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:
     """Execute report notebook ``name`` on ``sweep_dir`` and write its .ipynb and .html; returns
-    the HTML path. Module-level so Dask workers can run it."""
+    the HTML path. Module-level so Dask workers can run it. Papermill fills its output notebook
+    cell by cell, so it runs into ``reports/.partial/``; the finished notebook replaces
+    ``reports/<name>.ipynb`` only after its HTML is written, so a failing run leaves the previous
+    report pair intact (and its partial notebook in ``.partial/`` to look at)."""
+    import os
+
     from pde_lib.sweep.notebooks import execute, materialise, to_html
 
     sweep_dir = Path(sweep_dir).resolve()
     reports = sweep_dir / "reports"
     template = materialise(name, reports / ".templates" / f"{name}.ipynb")
-    executed = execute(template, reports / f"{name}.ipynb", {"sweep_dir": str(sweep_dir)}, cwd=reports,
-                       timeout=timeout)
-    return str(to_html(executed, reports / f"{name}.html"))
+    partial = reports / ".partial" / f"{name}.ipynb"
+    executed = execute(template, partial, {"sweep_dir": str(sweep_dir)}, cwd=reports, timeout=timeout)
+    set_title(executed, f"{report_title(name)} ({sweep_dir.name})")
+    html = to_html(executed, reports / f"{name}.html")
+    os.replace(executed, reports / f"{name}.ipynb")
+    return str(html)
+
+
+def report_title(name: str) -> str:
+    """The report's own title: the first heading of its notebook ("Report: data scarcity")."""
+    from pde_lib.sweep.notebooks import source_path
+
+    for line in source_path(name).read_text().splitlines():
+        if line.startswith("# # "):
+            return line[4:].strip()
+    return name
+
+
+def set_title(notebook: str | Path, title: str) -> None:
+    """Store ``title`` in the notebook's metadata, which nbconvert uses as the HTML page title."""
+    import nbformat
+
+    from pde_lib.utils.atomic import write_text
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb.metadata["title"] = title
+    write_text(notebook, nbformat.writes(nb))
 
 
 def render_reports(sweep_dir: str | Path, names=REPORTS, client=None) -> dict[str, str]:

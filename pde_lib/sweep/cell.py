@@ -23,7 +23,7 @@ from pde_lib.utils.provenance import git_commit
 
 DONE = "DONE.json"
 PRETRAINED = "PRETRAINED.json"
-METRIC_KEYS = ("test_rel_l2", "valid_rel_l2", "best_epoch")
+METRIC_KEYS = ("test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2")
 
 
 @contextlib.contextmanager

@@ -93,14 +93,28 @@ def execute(template: str | Path, output: str | Path, parameters: dict, cwd: str
     return output
 
 
+#: nbconvert's "lab" page without the blocks that fetch scripts from a CDN (require.js, MathJax,
+#: Mermaid, Jupyter widgets): a report opens offline and never touches the network. Styles are
+#: inlined by the template itself; figures are embedded PNGs. Math in markdown stays as typed.
+OFFLINE_HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
 def to_html(notebook: str | Path, html: str | Path) -> Path:
-    """Render an executed notebook to HTML without code cells (reader-facing)."""
+    """Render an executed notebook to HTML without code cells (reader-facing) that loads nothing
+    from the network (``OFFLINE_HTML_TEMPLATE``)."""
     import nbformat
     from nbconvert import HTMLExporter
 
     from pde_lib.utils.atomic import write_text
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.raw_template = OFFLINE_HTML_TEMPLATE
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
     write_text(html, body)
     return Path(html)

@@ -19,6 +19,7 @@ from pde_lib.errors import ConfigError
 from pde_lib.params import MachineProfile, load_machine, load_params, validate_machine
 from pde_lib.params.study import _plain
 from pde_lib.sweep.cell import is_done
+from pde_lib.sweep.cluster import check_scheduler, connect_client, security
 from pde_lib.sweep.grid import expand_grid
 
 log = logging.getLogger(__name__)
@@ -57,23 +58,46 @@ def _freeze(path: Path, obj: dict, what: str, strict: bool) -> None:
     write_text(path, yaml.safe_dump(obj, sort_keys=False))
 
 
-def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True):
-    """Load parameters and machine, freeze them into ``out_dir`` (params.yaml, machine.yaml),
-    generate the datasets (``datasets.json``) and the experiment notebook template."""
-    from pde_lib.sweep.datasets import ensure_datasets
-    from pde_lib.sweep.notebooks import ensure_kernel, materialise
-    from pde_lib.utils.atomic import write_json
+def resolve_sweep(params_path, out_dir, machine=None):
+    """Load and check the parameters, the machine profile (its device must be present: the
+    datasets are generated on it here) and the sweep folder; nothing is written. Returns
+    ``(params, machine, out)`` with ``machine.data_dir`` made absolute."""
+    from pde_lib.utils.device import resolve_device
 
     params = load_params(params_path)
     if not isinstance(machine, MachineProfile):
         machine = load_machine(machine)
+    resolve_device(machine.device)
     out = Path(out_dir or machine.out_dir or "outputs/sweeps").resolve() / ("" if out_dir else params.name)
-    out.mkdir(parents=True, exist_ok=True)
+    check_sweep_folder(out)
     m = _plain(machine)
     m["data_dir"] = str(Path(machine.data_dir).expanduser().resolve()) if machine.data_dir else str(out / "data")
-    machine = validate_machine(m, machine.source)
+    return params, validate_machine(m, machine.source), out
+
+
+def check_sweep_folder(out: Path) -> None:
+    """A sweep folder is new, empty or an earlier sweep's (it holds params.yaml): never a file
+    or a folder of other things, which the sweep's files would be mixed into or overwrite."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"sweep folder {out} is a file; expected a new or existing sweep folder")
+    if out.is_dir() and not (out / "params.yaml").exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} is not empty and holds no sweep (no params.yaml); a sweep writes params.yaml, "
+                          "cells/, data/, results.csv and reports/ there: choose a new or empty folder")
+
+
+def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True, resolved=None):
+    """Load parameters and machine, freeze them into ``out_dir`` (params.yaml, machine.yaml),
+    generate the datasets (``datasets.json``) and the experiment notebook template.
+    ``resolved``: ``resolve_sweep``'s result when the caller has already checked them."""
+    from pde_lib.sweep.datasets import ensure_datasets
+    from pde_lib.sweep.notebooks import ensure_kernel, materialise
+    from pde_lib.utils.atomic import write_json
+
+    params, machine, out = resolved or resolve_sweep(params_path, out_dir, machine)
+    out.mkdir(parents=True, exist_ok=True)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
     _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
+    write_json(out / "sweep.json", {"params_file": str(params_path)})  # named on every report
     if machine.device == "cpu":  # oversubscribed OpenMP threads slow CPU solves down many times
         import torch
 
@@ -101,8 +125,17 @@ def worker_device(machine) -> str:
     return f"cuda:{index % max(1, torch.cuda.device_count())}"
 
 
+#: times a cell's notebook is restarted after its kernel died (killed, out of memory); each
+#: restart resumes the cell from its finished fine-tunes and the running one's last checkpoint
+KERNEL_RESTARTS = 2
+
+
 def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
-    """Dask task: run the experiment notebook for one cell into ``cells/<id>/experiment.ipynb``."""
+    """Dask task: run the experiment notebook for one cell into ``cells/<id>/experiment.ipynb``.
+    A kernel that dies (say ``kill -9`` of the process running a fine-tune) is restarted up to
+    ``KERNEL_RESTARTS`` times, resuming where the cell's files on disk leave off."""
+    from nbclient.exceptions import DeadKernelError
+
     from pde_lib.sweep.notebooks import execute
 
     sweep = Path(sweep_dir)
@@ -110,55 +143,49 @@ def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
     if is_done(cell_dir):
         return {"cell_id": cell_id, "status": "skipped"}
     machine = load_machine(sweep / "machine.yaml")
-    execute(sweep / "templates" / "experiment.ipynb", cell_dir / "experiment.ipynb",
-            {"params_path": str(sweep / "params.yaml"), "machine_path": str(sweep / "machine.yaml"),
-             "cell_id": cell_id, "cell_dir": str(cell_dir), "data_dir": machine.data_dir,
-             "device": worker_device(machine), "torch_threads": machine.torch_threads},
-            cwd=cell_dir, timeout=machine.cell_timeout_s)
-    return {"cell_id": cell_id, "status": "done"}
-
-
-def _client(machine, scheduler: str | None, n_workers: int | None):
-    """A Dask client: an existing scheduler, a SLURM cluster, or a LocalCluster of processes."""
-    from distributed import Client, LocalCluster
-
-    scheduler = scheduler or machine.scheduler
-    if scheduler:
-        return Client(scheduler), None
-    if machine.cluster.kind == "slurm":
+    for attempt in range(KERNEL_RESTARTS + 1):
         try:
-            from dask_jobqueue import SLURMCluster
-        except ImportError:
-            raise ConfigError(f"{machine.source}: cluster.kind slurm needs dask-jobqueue "
-                              "(pip install 'pde-pretrain[slurm]')") from None
-        cluster = SLURMCluster(**machine.cluster.options)
-        cluster.scale(jobs=machine.cluster.jobs)
-        return Client(cluster), cluster
-    resources = {"GPU": machine.gpus_per_worker} if machine.gpus_per_worker else None
-    cluster = LocalCluster(n_workers=n_workers or machine.n_workers, threads_per_worker=machine.threads_per_worker,
-                           processes=True, dashboard_address=None, memory_limit=machine.memory_limit,
-                           silence_logs=logging.ERROR, resources=resources)
-    return Client(cluster), cluster
+            execute(sweep / "templates" / "experiment.ipynb", cell_dir / "experiment.ipynb",
+                    {"params_path": str(sweep / "params.yaml"), "machine_path": str(sweep / "machine.yaml"),
+                     "cell_id": cell_id, "cell_dir": str(cell_dir), "data_dir": machine.data_dir,
+                     "device": worker_device(machine), "torch_threads": machine.torch_threads},
+                    cwd=cell_dir, timeout=machine.cell_timeout_s)
+            break
+        except DeadKernelError:
+            if attempt == KERNEL_RESTARTS:
+                raise
+            log.warning("cell %s: its kernel died; restarting it (resumes from the cell's files)", cell_id)
+    return {"cell_id": cell_id, "status": "done", "kernel_restarts": attempt}
 
 
 def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = None,
               n_workers: int | None = None, progress: bool = True, reports: bool = True,
-              runner: Callable[[str, str], dict] | None = None) -> SweepResult:
+              runner: Callable[[str, str], dict] | None = None, dashboard: bool | None = None) -> SweepResult:
     """Run (or resume) the whole study of ``params_path`` into ``out_dir``; see the module doc.
     ``machine``: a profile path or object (None: local CPU). ``runner(cell_id, sweep_dir)`` is
-    the per-cell Dask task (default: ``execute_cell_notebook``; tests pass stand-ins)."""
+    the per-cell Dask task (default: ``execute_cell_notebook``; tests pass stand-ins).
+    ``dashboard``: serve a LocalCluster's dashboard (None: the profile's ``dashboard``).
+    Everything is checked (parameters, device, folder, scheduler reachable) before any data
+    is generated."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
     from pde_lib.report.render import refresh_results, render_reports
 
     t0 = time.perf_counter()
-    params, machine, out = prepare_sweep(params_path, out_dir, machine, progress=progress)
+    resolved = resolve_sweep(params_path, out_dir, machine)
+    address = scheduler or resolved[1].scheduler
+    if address:
+        check_scheduler(address, security(resolved[1]))
+    params, machine, out = prepare_sweep(params_path, out_dir, progress=progress, resolved=resolved)
     cells = expand_grid(params)
     pending = [c for c in cells if not is_done(out / "cells" / c.id)]
     result = SweepResult(out_dir=str(out), n_cells=len(cells), skipped=len(cells) - len(pending))
     runner = runner or execute_cell_notebook
-    client, cluster = _client(machine, scheduler, n_workers)
+    dashboard = machine.dashboard if dashboard is None else dashboard
+    client, cluster = connect_client(machine, scheduler, n_workers, dashboard)
+    if dashboard and cluster is not None:
+        print(f"Dask dashboard: {client.dashboard_link}", flush=True)
     try:
         extra = {"resources": {"GPU": 1}} if machine.gpus_per_worker else {}
         futures = {client.submit(runner, c.id, str(out), key=f"cell-{c.id}", pure=False, **extra): c.id

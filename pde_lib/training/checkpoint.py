@@ -1,4 +1,5 @@
-"""Checkpoints, all written atomically with ``torch.save``.
+"""Checkpoints, all written atomically with ``torch.save`` and read back with
+``torch.load(weights_only=True)`` (tensors and plain values only: a checkpoint cannot run code).
 
 * Backbone checkpoint (what pretraining hands to fine-tuning):
   ``{"model": name, "config": model.config, "state_dict": ..., **provenance}``.
@@ -8,6 +9,8 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +30,49 @@ def _save(path: str | os.PathLike, obj: dict) -> None:
 
 
 def _load(path: str | os.PathLike, what: str) -> dict:
+    """Read a checkpoint with ``torch.load(weights_only=True)``: only tensors and plain values
+    (dict, list, tuple, str, int, float, bool, None) are rebuilt, so a crafted file cannot run
+    code. Every checkpoint this project writes holds nothing else. A file holding other objects
+    is refused with a one-line DataError naming them; nothing of it is executed."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what} {path} does not exist")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+        with warnings.catch_warnings():  # torch warns about a plain pickle's protocol: one line only
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        raise DataError(f"{what} {path} is not a readable torch checkpoint (corrupt or truncated?): {exc}") from exc
+        message = str(exc)
+        refused = _refused_globals(path) or re.findall(r"Unsupported global: GLOBAL ([\w.]+)", message)
+        if refused:
+            raise DataError(f"{what} {path} holds Python objects that a safe load refuses "
+                            f"({', '.join(refused[:3])}); it was not loaded, since unpickling them could run "
+                            "code (pde_lib checkpoints hold only tensors and plain values)") from exc
+        if "Weights only load failed" in message:
+            detail = _unpickler_detail(message)
+        else:
+            detail = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+        raise DataError(f"{what} {path} is not a readable torch checkpoint (corrupt or truncated?): "
+                        f"{detail}") from exc
     if not isinstance(obj, dict):
         raise DataError(f"{what} {path} holds a {type(obj).__name__}, expected a dict")
     return obj
+
+
+def _unpickler_detail(message: str) -> str:
+    """The reason torch's weights-only unpickler gives (e.g. 'Unsupported operand 149')."""
+    tail = message.split("WeightsUnpickler error:", 1)[-1]
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    return lines[0] if lines and len(tail) < len(message) else "not a plain torch checkpoint"
+
+
+def _refused_globals(path: Path) -> list[str]:
+    """The globals (functions, classes) a weights-only load would refuse in ``path``, found by
+    scanning the pickle's opcodes without running them; [] if the file cannot be scanned."""
+    try:
+        return list(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+    except Exception:  # noqa: BLE001 - not a zip checkpoint, truncated, ...
+        return []
 
 
 # ------------------------------------------------------------------------------ backbones

@@ -12,6 +12,7 @@ from pde_lib.data import PDE_NAMES, Dataset, load_dataset
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.training.config import TrainConfig
 from pde_lib.training.windowing import check_window
+from pde_lib.utils.device import resolve_device  # noqa: F401 (re-exported)
 
 
 def derived_seed(seed: int, stream: str) -> int:
@@ -19,22 +20,6 @@ def derived_seed(seed: int, stream: str) -> int:
     the streams are independent and each is the same whatever the model or strategy."""
     digest = hashlib.sha256(f"{seed}:{stream}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
-
-
-def resolve_device(device: str) -> torch.device:
-    """``torch.device`` for ``device``; ConfigError if it is malformed or not available."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, ValueError) as exc:
-        raise ConfigError(f"device {device!r} is not a valid torch device ('cpu', 'cuda', 'cuda:0', ...)") from exc
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ConfigError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) present")
-    elif dev.type not in ("cpu", "mps"):
-        raise ConfigError(f"device {device!r} is not supported; use 'cpu' or 'cuda[:i]'")
-    return dev
 
 
 @dataclass

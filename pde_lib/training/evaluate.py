@@ -85,26 +85,37 @@ def evaluate(model, ds: Dataset, task: str, window: int, target: int, batch_size
              full: bool = True) -> dict:
     """Summary numbers for a split. ``rel_l2`` is the reported/selection metric: the fixed-future
     error, or for next step the rollout error averaged over samples and steps. ``full=False``
-    computes only ``rel_l2`` (the per-epoch validation)."""
+    computes only ``rel_l2`` (the per-epoch validation); ``full=True`` adds ``per_sample``, each
+    sample's error (B,) in split order (next step: its rollout error averaged over steps), whose
+    mean is ``rel_l2``."""
     if task == "fixed_future":
         e = fixed_future_errors(model, ds, window, target, batch_size)
-        return {"rel_l2": e.mean().item()}
+        out = {"rel_l2": e.mean().item()}
+        return {**out, "per_sample": e.tolist()} if full else out
     e = next_step_errors(model, ds, window, target, batch_size, one_step=full)
     if not full:
         return {"rel_l2": e["rollout"].mean().item()}
-    return {"rel_l2": e["rollout"].mean().item(),
+    return {"rel_l2": e["rollout"].mean().item(), "per_sample": e["rollout"].mean(1).tolist(),
             "rollout_per_step": e["rollout"].mean(0).tolist(),
             "one_step_rel_l2": e["one_step"].mean().item(),
             "one_step_per_step": e["one_step"].mean(0).tolist(),
             "rollout_frames": list(range(window, target + 1))}
 
 
-def copy_last_baseline(ds: Dataset, task: str, window: int, target: int) -> float:
-    """The error of predicting the last input frame (frame window-1) unchanged, aggregated like
-    ``evaluate(...)["rel_l2"]``: a model must beat this to have learned anything."""
+def copy_last_errors(ds: Dataset, task: str, window: int, target: int) -> torch.Tensor:
+    """(B,) error of predicting the last input frame (frame window-1) unchanged, per sample like
+    ``evaluate(...)["per_sample"]`` (next step: averaged over the rollout's target frames)."""
     last = ds.u[:, window - 1:window]
     if task == "fixed_future":
-        return relative_l2(last, ds.u[:, target:target + 1]).mean().item()
+        return relative_l2(last, ds.u[:, target:target + 1])
     truth = ds.u[:, window:target + 1]
-    return relative_l2(last.expand_as(truth).transpose(0, 1).flatten(0, 1),
-                       truth.transpose(0, 1).flatten(0, 1)).mean().item()
+    steps = truth.shape[1]
+    errs = relative_l2(last.expand_as(truth).transpose(0, 1).flatten(0, 1)[:, None],
+                       truth.transpose(0, 1).flatten(0, 1)[:, None])
+    return errs.view(steps, -1).mean(0)
+
+
+def copy_last_baseline(ds: Dataset, task: str, window: int, target: int) -> float:
+    """The copy-last-frame error aggregated like ``evaluate(...)["rel_l2"]``: a model must beat
+    this to have learned anything."""
+    return copy_last_errors(ds, task, window, target).mean().item()

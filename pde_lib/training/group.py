@@ -10,7 +10,8 @@ initialisation, batches, noise and schedule, its own model selection on valid, i
 Runs must agree on every key in ``STACK_KEYS`` (architecture, task, schedule, device). After
 loading, runs step together in subgroups of equal training-set shape (samples, frames, grid) and
 completed epochs: a run with more augmented copies, on a finer grid, or resumed further along
-forms its own subgroup."""
+forms its own subgroup. A run whose loss or weights go non-finite stops the whole group with a
+TrainingError before any checkpoint of that epoch is written."""
 
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ from pde_lib.training.config import TrainConfig
 from pde_lib.training.data import resolve_device
 from pde_lib.training.evaluate import evaluate
 from pde_lib.training.optim import make_optimizer, make_scheduler
-from pde_lib.training.run_setup import RunState, finish_run, prepare_run
+from pde_lib.training.run_setup import RunState, divergence_context, finish_run, prepare_run
 from pde_lib.training.stacked import (StackedModel, member_optimizer_state, restore_group_options,
                                       stack_optimizer_states)
 from pde_lib.training.stacked_data import StackedBatches
 from pde_lib.training.stacked_epoch import StackedEpoch
+from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
@@ -83,6 +86,9 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
     for epoch in bar:
         t_epoch = time.perf_counter()
         losses = run_epoch([m.gens["data"] for m in members], [m.gens["noise"] for m in members])
+        weights_ok = finite_weights(stacked.parameters(), runs=len(members))
+        for k, m in enumerate(members):  # before any run's checkpoint of this epoch is written
+            check_epoch(losses[k], weights_ok[k], **divergence_context(m.config, m.ckpt_path, epoch))
         evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
         opt_state = optimizer.state_dict() if any(m.ckpt_path for m in members) else None
         for k, m in enumerate(members):
@@ -100,7 +106,7 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
                 save_training_state(m.ckpt_path, config=m.config.to_dict(), epoch=epoch + 1, model=m.model,
                                     optimizer=member_optimizer_state(opt_state, k), scheduler=scheduler,
                                     generators=m.gens, best=m.best, history=m.history)
-        bar.set_postfix(loss=f"{sum(losses) / len(losses):.4f}")
+        bar.set_postfix(loss=sig(sum(losses) / len(losses)))
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, [m.history for m in members])
     bar.close()

@@ -1,4 +1,4 @@
-"""The study's metric (STUDY_SPEC section 3): relative L2 error per sample."""
+"""The study's metric (docs/protocol.md section 3): relative L2 error per sample."""
 
 from __future__ import annotations
 

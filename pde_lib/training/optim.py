@@ -1,4 +1,4 @@
-"""Optimiser and schedule shared by every model and strategy (STUDY_SPEC section 7): AdamW with
+"""Optimiser and schedule shared by every model and strategy (docs/protocol.md section 7): AdamW with
 lr 1e-3 and weight decay 1e-6, cosine decay to ``lr_min`` over all optimiser steps."""
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ single-run trainer (``trainer.py``) and the stacked runner (``group.py``).
 ``prepare_run(config, device) -> RunState``: load and check the data, build the seeded model and
 load ``init``, check one forward pass, seed the random streams and read the checkpoint to resume
 from: everything that can fail does so before any training. ``finish_run`` loads the selected
-state, evaluates valid and test and writes ``model.pt`` and ``metrics.json``."""
+state, evaluates valid and test and writes ``model.pt``, ``test_per_sample.json`` (each test
+sample's error, its copy-last-frame error and its data seed, in test-file order, so comparisons can
+pair on test samples) and, last, ``metrics.json``."""
 
 from __future__ import annotations
 
@@ -21,12 +23,13 @@ from pde_lib.errors import ConfigError
 from pde_lib.training.checkpoint import load_backbone, load_training_state, save_backbone
 from pde_lib.training.config import TrainConfig
 from pde_lib.training.data import RunData, derived_seed, load_run_data
-from pde_lib.training.evaluate import copy_last_baseline, evaluate
+from pde_lib.training.evaluate import copy_last_errors, evaluate
 from pde_lib.utils.atomic import write_json
 from pde_lib.utils.provenance import environment, git_commit, sha256_file
 
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics.json"
+PER_SAMPLE_NAME = "test_per_sample.json"
 BACKBONE_NAME = "model.pt"
 #: config keys that may change between an interrupted run and its resumption
 RESUME_IGNORES = ("resume", "progress", "out", "cuda_graphs")
@@ -103,6 +106,19 @@ def prepare_run(config: TrainConfig, device: torch.device) -> RunState:
     return m
 
 
+def divergence_context(config: TrainConfig, ckpt_path: Path | None, epochs_done: int) -> dict:
+    """Keyword arguments of ``utils.divergence.check_epoch`` for a run at ``epochs_done``
+    completed epochs: which run it is and what stays on disk if it stops now."""
+    what = f"training {config.model}/{config.task}" + (f" into {config.out}" if config.out is not None else "")
+    if ckpt_path is None:
+        kept = "no out folder, so nothing was written"
+    elif epochs_done == 0:
+        kept = "no checkpoint had been written yet"
+    else:
+        kept = f"the last good checkpoint {ckpt_path} (epoch {epochs_done}) is kept"
+    return {"what": what, "epoch": epochs_done + 1, "kept": kept}
+
+
 def select_best(model, best: dict, epochs: int) -> dict:
     """Load the selected (lowest-valid) state into ``model``; without any finite validation
     error, warn and keep the final state."""
@@ -122,11 +138,15 @@ def finish_run(run: RunState, t_start: float, engine: dict | None = None) -> dic
     args = (config.task, config.window, config.target_frame, config.batch_size)
     valid = evaluate(model, data.valid, *args)
     test = evaluate(model, data.test, *args)
+    copy_last = copy_last_errors(data.test, config.task, config.window, config.target_frame)
+    per_sample = {"rel_l2": test.pop("per_sample"), "copy_last_rel_l2": copy_last.tolist(),
+                  "sample_seed": data.test.seed.tolist()}
+    valid.pop("per_sample", None)
     metrics: dict[str, Any] = {
         "model": config.model, "task": config.task,
         "test_rel_l2": test["rel_l2"], "valid_rel_l2": valid["rel_l2"], "best_epoch": best["epoch"],
         "train_loss": history["train_loss"], "valid_curve": history["valid_curve"],
-        "test_copy_last_rel_l2": copy_last_baseline(data.test, config.task, config.window, config.target_frame),
+        "test_copy_last_rel_l2": copy_last.mean().item(),
         "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
         "data_sha256": {"train": data.train.sha256, "valid": data.valid.sha256, "test": data.test.sha256},
         "init": init_info, "n_params": sum(p.numel() for p in model.parameters()),
@@ -147,6 +167,7 @@ def finish_run(run: RunState, t_start: float, engine: dict | None = None) -> dic
                                                        "data_sha256": metrics["data_sha256"]})
     metrics["wall_time_s"] = history["wall_time_s"]  # training epochs, summed over resumptions
     metrics["wall_time_total_s"] = time.perf_counter() - t_start
-    if config.out is not None:
+    if config.out is not None:  # metrics.json last: it marks the fine-tune as finished
+        write_json(Path(config.out) / PER_SAMPLE_NAME, per_sample)
         write_json(Path(config.out) / METRICS_NAME, metrics)
     return metrics

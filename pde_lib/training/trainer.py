@@ -1,12 +1,14 @@
 """``run_training(config) -> metrics``: supervised training / fine-tuning of one backbone on one
-task (STUDY_SPEC sections 3 and 7).
+task (docs/protocol.md sections 3 and 7).
 
 Order of work: validate the config and every name, load and check all data (and augment the
 training set), build the model (seeded) and load ``init``, check one forward pass, and only then
 train. Each epoch: a seeded permutation of the training set (and, for next step, seeded start
 times), AdamW steps on the mean per-sample relative L2, a cosine lr step per optimiser step, a
 validation pass, an atomic checkpoint. The state with the lowest valid error is kept and its
-test error is the reported number.
+test error is the reported number. An epoch whose loss or weights are not finite stops the run
+with a one-line TrainingError before its checkpoint is written (the previous epoch's stays; no
+model.pt or metrics.json is written).
 
 Random streams, each seeded from ``config.seed`` alone: model initialisation (global torch RNG,
 seeded just before the model is built), batch order and start times (a CPU ``torch.Generator``),
@@ -28,8 +30,10 @@ from pde_lib.training.data import resolve_device
 from pde_lib.training.evaluate import evaluate
 from pde_lib.training.losses import relative_l2
 from pde_lib.training.optim import make_optimizer, make_scheduler
-from pde_lib.training.run_setup import build_run_model, finish_run, prepare_run  # noqa: F401 (build_run_model re-exported)
+from pde_lib.training.run_setup import build_run_model, divergence_context, finish_run, prepare_run  # noqa: F401 (build_run_model re-exported)
 from pde_lib.training.windowing import fixed_future, next_step, random_starts
+from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.formatting import sig
 
 class Batches:
     """Yields (x, y, noise_std | None, coeffs) training batches of ``ds`` for one epoch: a seeded
@@ -123,6 +127,8 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
     for epoch in bar:
         t_epoch = time.perf_counter()
         train_loss = train_epoch(model, batches, optimizer, scheduler, gens)
+        check_epoch(train_loss, finite_weights(model.parameters())[0],
+                    **divergence_context(config, ckpt_path, epoch))  # before anything is written
         valid = None
         if (epoch + 1) % config.eval_every == 0 or epoch + 1 == config.epochs:
             valid = evaluate(model, data.valid, config.task, config.window, config.target_frame,
@@ -133,7 +139,7 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
         history["train_loss"].append(train_loss)
         history["valid_curve"].append(valid)
         history["wall_time_s"] += time.perf_counter() - t_epoch
-        bar.set_postfix(loss=f"{train_loss:.4f}", valid="-" if valid is None else f"{valid:.4f}")
+        bar.set_postfix(loss=sig(train_loss), valid="-" if valid is None else sig(valid))
         if ckpt_path is not None:
             save_training_state(ckpt_path, config=cfg_dict, epoch=epoch + 1, model=model,
                                 optimizer=optimizer, scheduler=scheduler, generators=gens,

@@ -1,4 +1,4 @@
-"""Cut trajectories ``u`` (B, T, N, N) into model inputs and targets (STUDY_SPEC section 3).
+"""Cut trajectories ``u`` (B, T, N, N) into model inputs and targets (docs/protocol.md section 3).
 
 * fixed future: inputs frames ``0 .. window-1``, target frame ``target``.
 * next step: inputs frames ``s .. s+window-1``, target frame ``s+window``, for a start ``s`` per

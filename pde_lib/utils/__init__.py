@@ -1,1 +1,1 @@
-"""Small helpers shared by every stage: atomic writes and provenance."""
+"""Small helpers shared by every stage: atomic writes, provenance and number formatting."""

@@ -1,0 +1,88 @@
+"""What a report shows, said first on its page: the parameter file and profile, epochs, model
+sizes, seeds, fine-tune counts and the filters applied; and, for a profile marked
+``pipeline_test: true``, a banner saying its numbers test the pipeline, not the science."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+BANNER_STYLE = ("background:#fff3cd;border:3px solid #b8860b;color:#4d3800;padding:12px 16px;"
+                "margin:8px 0 14px 0;font-size:1.15em;line-height:1.4")
+
+
+def sweep_folder(sweep_dir: str | Path) -> Path:
+    """The sweep folder of ``sweep_dir`` (a folder, or its ``results.csv``)."""
+    p = Path(sweep_dir)
+    return p.parent if p.suffix == ".csv" else p
+
+
+def load_sweep_params(sweep_dir: str | Path):
+    """The sweep's frozen ``params.yaml`` as ``StudyParams``, or None if it has none."""
+    from pde_lib.params import load_params
+
+    path = sweep_folder(sweep_dir) / "params.yaml"
+    return load_params(path) if path.exists() else None
+
+
+def params_file(sweep_dir: str | Path) -> str:
+    """The parameter file the sweep was started with (``sweep.json``), else its frozen copy."""
+    folder = sweep_folder(sweep_dir)
+    meta = folder / "sweep.json"
+    if meta.exists():
+        return str(json.loads(meta.read_text()).get("params_file", ""))
+    return "params.yaml (frozen copy in the sweep folder)"
+
+
+def model_sizes(params) -> dict[str, str]:
+    """Backbone name -> "N parameters (kwargs)" as the study builds it."""
+    from pde_lib.models import build_model
+
+    out = {}
+    for name, kwargs in params.grid.models.items():
+        model = build_model(name, in_frames=params.finetune.window, coeff_dim=5,
+                            condition_on_coeffs=params.finetune.condition_on_coeffs, **dict(kwargs))
+        n = sum(p.numel() for p in model.parameters())
+        args = ", ".join(f"{k}={v}" for k, v in dict(kwargs).items())
+        out[name] = f"{n:,} parameters ({args or 'defaults'})"
+    return out
+
+
+def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict) -> list[tuple[str, str]]:
+    """(label, text) pairs describing the run behind a report (plain text, deterministic)."""
+    params = load_sweep_params(sweep_dir)
+    shown = ", ".join(f"{k}={'all' if v is None else v}" for k, v in filters.items()) or "none"
+    facts = []
+    if params is not None:
+        f, p = params.finetune, params.pretrain
+        facts += [("parameter file", params_file(sweep_dir)),
+                  ("profile", f"{params.name}: {params.description}".rstrip(": ")),
+                  ("pretraining", f"{p.epochs} epoch(s), {params.data.pretrain_samples} trajectories per PDE"),
+                  ("fine-tuning", f"{f.epochs} epoch(s), sample counts {', '.join(map(str, f.samples))}; "
+                                  f"{params.data.samples.test} test samples per PDE and distribution")]
+        facts += [(f"model {name}", text) for name, text in model_sizes(params).items()]
+    seeds = sorted(results["seed"].unique().tolist())
+    facts += [("seeds", f"{len(seeds)} ({', '.join(map(str, seeds))})"),
+              ("fine-tunes", f"{len(results)} in the sweep ({results['cell_id'].nunique()} cells); "
+                             f"{len(selected)} shown here"),
+              ("filters applied", shown)]
+    return facts
+
+
+def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict) -> str:
+    """HTML: the pipeline-test banner (if the profile sets ``pipeline_test``) and the facts list."""
+    params = load_sweep_params(sweep_dir)
+    parts = []
+    if params is not None and params.get("pipeline_test", False):
+        parts.append(f'<div style="{BANNER_STYLE}"><b>Pipeline test, not results.</b> Profile '
+                     f'<code>{html.escape(params.name)}</code> is marked <code>pipeline_test: true</code>: '
+                     f"its models are tiny and trained for {params.finetune.epochs} epoch(s), so these "
+                     "numbers test the pipeline, not the science. Compare them with the baselines "
+                     "(copy last frame, zero prediction) before reading anything into them.</div>")
+    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
+                    for k, v in header_facts(sweep_dir, results, selected, filters))
+    parts.append(f"<p><b>What this page shows</b></p><ul>{items}</ul>")
+    return "\n".join(parts)
