@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from pde_lib.augmentations import add_input_noise, augment_dataset, get_augmentation
-from pde_lib.data import GenerationParams, generate_dataset, load_dataset
+from pde_lib.data import load_dataset
+from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.pdes.spectral import grid_coordinates
 
 

@@ -49,7 +49,8 @@ import torch
 from pde_lib.augmentations import AUGMENTATIONS, get_augmentation
 from pde_lib.augmentations.diagnostics import (demo_pairs, invalid_examples,
                                                invalid_table, plot_side_by_side, residual_table)
-from pde_lib.data import GenerationParams, generate_dataset, load_dataset
+from pde_lib.data import load_dataset
+from pde_lib.generation import GenerationParams, generate_dataset
 
 torch.set_num_threads(1)
 pd.set_option("display.width", 200)

@@ -19,7 +19,8 @@ from pde_lib.augmentations.base import moving_shift, roll_cells, shift_fields
 from pde_lib.augmentations.diagnostics import (demo_pairs, invalid_examples, invalid_table,
                                                pde_residual, plot_side_by_side, resolve,
                                                resolve_error, residual_table)
-from pde_lib.data import PDE_NAMES, GenerationParams, generate_dataset, load_dataset
+from pde_lib.data import PDE_NAMES, load_dataset
+from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.errors import ConfigError
 from pde_lib.pdes.spectral import fourier_shift, grid_coordinates
 

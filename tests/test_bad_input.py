@@ -24,7 +24,8 @@ import torch
 torch.set_num_threads(1)
 
 from pde_lib.cli import main as cli_main  # noqa: E402
-from pde_lib.data import GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data import load_dataset  # noqa: E402
+from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.errors import DataError, TrainingError  # noqa: E402
 from pde_lib.training import checkpoint  # noqa: E402
 

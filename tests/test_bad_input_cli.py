@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from pde_lib.cli import main as cli_main
-from pde_lib.data import GenerationParams, generate_dataset
+from pde_lib.generation import GenerationParams, generate_dataset
 
 TINY = '{"width": 4, "modes": 2, "n_layers": 1, "projection_width": 4}'
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

@@ -79,7 +79,7 @@ def test_real_training_run_prints_four_significant_digits(tmp_path, capsys):
     (tqdm writes to stderr) all carry 4 significant digits."""
     import torch
 
-    from pde_lib.data import GenerationParams, generate_dataset
+    from pde_lib.generation import GenerationParams, generate_dataset
 
     torch.set_num_threads(1)
     files = {}

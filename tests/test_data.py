@@ -10,10 +10,12 @@ import pytest
 import torch
 
 from pde_lib.cli import main as cli_main
-from pde_lib.data import GenerationParams, PDE_NAMES, generate_dataset, load_dataset, sample_seeds
+from pde_lib.data import PDE_NAMES, load_dataset
+from pde_lib.generation import GenerationParams, generate_dataset, sample_seeds
 from pde_lib.data.layout import SPLITS
 from pde_lib.errors import ConfigError, DataError, PDELibError, SolverError
-from pde_lib.pdes import DISTRIBUTIONS, get_pde
+from pde_lib.data import DISTRIBUTIONS
+from pde_lib.pdes import get_pde
 
 torch.set_num_threads(1)
 
@@ -205,7 +207,7 @@ def test_generation_errors_leave_no_file(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="cfl"):
         generate_dataset(small(pdes=("burgers",), cfl=3.0), out, progress=False)
     # a solver failure in the second chunk: nothing half-written is left behind
-    import pde_lib.data.generate as gen
+    import pde_lib.generation.generate as gen
 
     real = gen.simulate
     calls = {"n": 0}

@@ -20,7 +20,7 @@ import psutil
 import pytest
 import yaml
 
-from pde_lib.data import GenerationParams, generate_dataset
+from pde_lib.generation import GenerationParams, generate_dataset
 
 #: one torch thread in every process, so CPU results are bitwise comparable
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

@@ -12,7 +12,8 @@ import torch
 
 torch.set_num_threads(1)
 
-from pde_lib.data import PDE_NAMES, Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data import PDE_NAMES, Dataset, load_dataset  # noqa: E402
+from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.data.checksum import write_checksums  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.pdes import get_pde  # noqa: E402

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from pde_lib.report.aggregate import (COLUMNS, collect_results, load_results, paired_improvement,
-                                      select, summarise, write_results)
+from pde_lib.report.aggregate import COLUMNS, load_results, paired_improvement, select, summarise
+from pde_lib.sweep.results import collect_results, write_results
 from pde_lib.report.tables import ci_table, format_ci, improvement_table, strategy_table
 from pde_lib.sweep.grid import Cell, FineTune
 

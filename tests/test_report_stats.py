@@ -14,7 +14,8 @@ from pde_lib.report.aggregate import COORDS, improvement_summary, summarise
 from pde_lib.report.header import report_header
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue
 from pde_lib.report.multiple import family_note, holm, mark_holm
-from pde_lib.report.per_sample import collect_per_sample, win_rate
+from pde_lib.report.per_sample import win_rate
+from pde_lib.sweep.results import collect_per_sample
 from pde_lib.report.tables import ci_table, format_ci, improvement_table, strategy_table, win_table
 
 REPS = 4000  # simulated groups per check: the coverage estimate has a standard error of ~0.0035

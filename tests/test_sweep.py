@@ -246,7 +246,7 @@ def test_dask_sweep_survives_a_killed_worker(study, tmp_path, monkeypatch):
 
 def test_killed_driver_then_rerun_gives_identical_results(study, tmp_path):
     params_path, machine_path = study
-    from pde_lib.report.render import refresh_results
+    from pde_lib.sweep.results import refresh_results
     from pde_lib.sweep.run import prepare_sweep
 
     reference = tmp_path / "reference"  # uninterrupted, sequential, no Dask

@@ -13,7 +13,8 @@ import torch
 torch.set_num_threads(1)
 
 from pde_lib.cli import main as cli_main  # noqa: E402
-from pde_lib.data import Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
+from pde_lib.data import Dataset, load_dataset  # noqa: E402
+from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.models import MODELS, build_model  # noqa: E402
 from pde_lib.training import (TrainConfig, fixed_future, load_backbone, make_optimizer,  # noqa: E402

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from pde_lib.data.dataset import PDE_NAMES
+from pde_lib.data import PDE_NAMES
 from pde_lib.errors import ConfigError
 from pde_lib.pdes.spectral import DOMAIN_LENGTH, fourier_shift, irfft2, nyquist_free, wavenumbers
 
@@ -28,7 +28,7 @@ Params = dict[str, torch.Tensor]
 
 
 class Augmentation:
-    """Base class; subclasses are registered in ``pde_lib.augmentations.AUGMENTATIONS``.
+    """Base class; subclasses are registered in ``pde_lib.augmentations.registry.AUGMENTATIONS``.
 
     ``strength_name`` / ``strength_default`` name the main strength parameter; ``parameters``
     holds every keyword ``apply`` / ``sample`` accept, with defaults."""

@@ -21,22 +21,14 @@ from tqdm.auto import tqdm
 
 from pde_lib.augmentations.base import Augmentation
 from pde_lib.augmentations.noise import INPUT_NOISE_KEY
-from pde_lib.data.dataset import PDE_NAMES, Dataset
+from pde_lib.augmentations.registry import AUGMENTATIONS, get_augmentation
+from pde_lib.data import PDE_NAMES, Dataset
 from pde_lib.errors import ConfigError
-
-
-def get_augmentation(name: str) -> Augmentation:
-    """An instance of the registered augmentation ``name`` (ConfigError listing valid names)."""
-    from pde_lib.augmentations import AUGMENTATIONS
-
-    return AUGMENTATIONS.get(name)()
 
 
 def resolve_names(names: str | Iterable[str] | None) -> list[str]:
     """Normalise ``names`` ("shift", "shift,noise", a list, or None / "none" / [] for no
     augmentation) to a checked list with ``noise`` last. ConfigError on unknown or repeated names."""
-    from pde_lib.augmentations import AUGMENTATIONS
-
     if names is None:
         return []
     if isinstance(names, str):
@@ -54,8 +46,6 @@ def resolve_names(names: str | Iterable[str] | None) -> list[str]:
 def split_strengths(augs: list[Augmentation], strengths: dict[str, Any]) -> list[dict[str, Any]]:
     """Each augmentation's own keywords from ``strengths``. A keyword of a registered but unnamed
     augmentation is ignored (so a config may always carry every strength); any other is an error."""
-    from pde_lib.augmentations import AUGMENTATIONS
-
     known = {k for n in AUGMENTATIONS for k in AUGMENTATIONS.get(n).parameters}
     unknown = sorted(set(strengths) - known)
     if unknown:

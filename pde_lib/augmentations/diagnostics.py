@@ -15,8 +15,9 @@ from dataclasses import replace
 
 import torch
 
-from pde_lib.augmentations.compose import augment_copies, get_augmentation
-from pde_lib.data.dataset import PDE_NAMES, Dataset
+from pde_lib.augmentations.compose import augment_copies
+from pde_lib.augmentations.registry import get_augmentation
+from pde_lib.data import PDE_NAMES, Dataset
 from pde_lib.pdes import SolverSettings, get_pde
 from pde_lib.pdes.spectral import spectral_upsample, time_derivative
 

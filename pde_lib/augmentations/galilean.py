@@ -30,10 +30,11 @@ from dataclasses import replace
 
 import torch
 
-from pde_lib.augmentations import AUGMENTATIONS
+from pde_lib.augmentations.registry import AUGMENTATIONS
 from pde_lib.augmentations.base import Augmentation, moving_shift, pde_mask, uniform
 from pde_lib.errors import ConfigError
-from pde_lib.pdes import COEFFICIENT_KEYS, get_pde
+from pde_lib.data import COEFFICIENT_KEYS
+from pde_lib.pdes import get_pde
 from pde_lib.pdes.spectral import spectral_upsample
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import torch
 
-from pde_lib.augmentations import AUGMENTATIONS
+from pde_lib.augmentations.registry import AUGMENTATIONS
 from pde_lib.augmentations.base import Augmentation
-from pde_lib.data.dataset import PDE_NAMES
+from pde_lib.data import PDE_NAMES
 
 INPUT_NOISE_KEY = "input_noise"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from pde_lib.augmentations import AUGMENTATIONS
+from pde_lib.augmentations.registry import AUGMENTATIONS
 from pde_lib.augmentations.base import Augmentation, pde_mask, shift_fields, uniform
 
 

@@ -22,7 +22,7 @@ from pde_lib.cli.checks import add_overwrite_argument, check_device, check_outpu
 from pde_lib.data import PDE_NAMES, load_dataset
 from pde_lib.data.writer import open_for_writing
 from pde_lib.errors import ConfigError
-from pde_lib.pdes import COEFFICIENT_KEYS, EXTRA_KEYS
+from pde_lib.data import COEFFICIENT_KEYS, EXTRA_KEYS
 from pde_lib.utils.provenance import git_commit
 
 #: command-line option -> augmentation strength keyword

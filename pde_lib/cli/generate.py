@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pde_lib.cli.checks import add_overwrite_argument, check_device, check_output_file
-from pde_lib.data import GenerationParams, generate_dataset
-from pde_lib.data.generate import check_memory
+from pde_lib.generation import GenerationParams, generate_dataset
+from pde_lib.generation.generate import check_memory
 
 
 def add_arguments(p) -> None:

@@ -48,11 +48,6 @@ def add_arguments(p) -> None:
     r.add_argument("--no-progress", action="store_true")
 
 
-def config_from_args(args) -> PretrainConfig:
-    """The ``PretrainConfig`` an argparse namespace describes."""
-    return options.config_from_args(PretrainConfig, args)
-
-
 def check_arguments(config: PretrainConfig, overwrite: bool) -> list:
     """Every argument before any data is read: ranges, names, device, the data file, and the
     output folder (never the data file; an earlier pretraining only with --overwrite). Returns
@@ -74,7 +69,7 @@ def run(args) -> int:
     from pde_lib.pretraining import run_pretraining
     from pde_lib.utils.formatting import sig
 
-    config = config_from_args(args)
+    config = options.config_from_args(PretrainConfig, args)
     checks.remove(check_arguments(config, args.overwrite))
     m = run_pretraining(config)
     line = (f"{m['strategy']} / {m['model']}: {m['n_train']} pretraining samples"

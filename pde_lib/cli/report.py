@@ -14,7 +14,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from pde_lib.errors import ConfigError
-    from pde_lib.report.render import REPORTS, refresh_results, render_reports
+    from pde_lib.sweep.render import REPORTS, render_reports
+    from pde_lib.sweep.results import refresh_results
 
     sweep = Path(args.sweep_dir)
     if not (sweep / "cells").is_dir():

@@ -46,11 +46,6 @@ def add_arguments(p) -> None:
     r.add_argument("--no-progress", action="store_true")
 
 
-def config_from_args(args) -> TrainConfig:
-    """The ``TrainConfig`` an argparse namespace describes."""
-    return options.config_from_args(TrainConfig, args)
-
-
 def check_arguments(config: TrainConfig, overwrite: bool) -> list:
     """Every argument before any data is read: ranges, names, device, input files, and the output
     folder (never one of the inputs; an existing run only with --resume or --overwrite). Returns
@@ -75,7 +70,7 @@ def run(args) -> int:
     from pde_lib.training import run_training
     from pde_lib.utils.formatting import sig
 
-    config = config_from_args(args)
+    config = options.config_from_args(TrainConfig, args)
     stale = check_arguments(config, args.overwrite)
     checks.remove(stale)
     m = run_training(config)

@@ -6,10 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from pde_lib.pdes import PDES
-
-#: PDE names in a fixed order; ``Dataset.pde_index`` indexes into it.
-PDE_NAMES: tuple[str, ...] = tuple(PDES.names())
+from pde_lib.data.layout import COEFFICIENT_KEYS, PDE_NAMES
 
 
 @dataclass
@@ -58,8 +55,6 @@ class Dataset:
 
     def coefficient_dict(self) -> dict[str, torch.Tensor]:
         """Coefficients as a dict of (B,) tensors, as the PDE solvers and residuals take them."""
-        from pde_lib.pdes import COEFFICIENT_KEYS
-
         out = {k: self.coeffs[:, i] for i, k in enumerate(COEFFICIENT_KEYS)}
         out.update(self.extra)
         return out

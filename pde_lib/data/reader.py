@@ -10,11 +10,11 @@ import h5py
 import numpy as np
 import torch
 
-from pde_lib.data.dataset import PDE_NAMES, Dataset
+from pde_lib.data.dataset import Dataset
+from pde_lib.data.layout import COEFFICIENT_KEYS, EXTRA_KEYS, PDE_NAMES
 from pde_lib.data.validate import check_dtype, check_finite_values, layout_version
 from pde_lib.data.validate import verify_checksums as verify
 from pde_lib.errors import DataError
-from pde_lib.pdes import COEFFICIENT_KEYS, EXTRA_KEYS
 from pde_lib.utils.provenance import sha256_file
 
 

@@ -21,7 +21,7 @@ import torch
 from pde_lib.data.checksum import write_checksums
 from pde_lib.data.layout import GENERATOR_VERSION
 from pde_lib.errors import DataError
-from pde_lib.pdes import COEFFICIENT_KEYS
+from pde_lib.data.layout import COEFFICIENT_KEYS
 from pde_lib.utils.atomic import atomic_path
 
 

@@ -30,7 +30,7 @@ MODELS: Registry = Registry("model")
 STUDY_COEFF_SCALE = (1.0 / 2e-2, 1.0 / 2.5, 1.0 / 2.5, 1.0, 1.0)
 
 
-def check_int(model: str, key: str, value: Any, minimum: int = 1) -> int:
+def checked_int(model: str, key: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum``, or ConfigError naming the model and key."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"model {model!r}: {key} must be an integer >= {minimum}, got {value!r}")
@@ -54,8 +54,8 @@ class Backbone(nn.Module):
     ):
         super().__init__()
         model = self.name or type(self).__name__
-        self.in_frames = check_int(model, "in_frames", in_frames)
-        self.coeff_dim = check_int(model, "coeff_dim", coeff_dim)
+        self.in_frames = checked_int(model, "in_frames", in_frames)
+        self.coeff_dim = checked_int(model, "coeff_dim", coeff_dim)
         if not isinstance(condition_on_coeffs, bool):
             raise ConfigError(
                 f"model {model!r}: condition_on_coeffs must be true or false, got {condition_on_coeffs!r}"

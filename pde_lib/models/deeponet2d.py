@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pde_lib.models.base import MODELS, Backbone, check_int
+from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import conv3x3, mlp, periodic_features
 
 
@@ -48,7 +48,7 @@ class DeepONet2D(Backbone):
             branch_hidden=branch_hidden, trunk_width=trunk_width, trunk_layers=trunk_layers,
             trunk_frequencies=trunk_frequencies,
         )
-        sizes = {k: check_int(self.name, k, v, minimum=0 if k == "branch_stages" else 1)
+        sizes = {k: checked_int(self.name, k, v, minimum=0 if k == "branch_stages" else 1)
                  for k, v in sizes.items()}
         super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, **sizes)
         self.feature_channels = basis

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from pde_lib.models.base import MODELS, Backbone, check_int
+from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import mlp
 
 
@@ -65,10 +65,10 @@ class FNO2D(Backbone):
         n_layers: int = 4,
         projection_width: int = 128,
     ):
-        width = check_int(self.name, "width", width)
-        modes = check_int(self.name, "modes", modes)
-        n_layers = check_int(self.name, "n_layers", n_layers)
-        projection_width = check_int(self.name, "projection_width", projection_width)
+        width = checked_int(self.name, "width", width)
+        modes = checked_int(self.name, "modes", modes)
+        n_layers = checked_int(self.name, "n_layers", n_layers)
+        projection_width = checked_int(self.name, "projection_width", projection_width)
         super().__init__(
             in_frames, coeff_dim, condition_on_coeffs, coeff_scale,
             width=width, modes=modes, n_layers=n_layers, projection_width=projection_width,

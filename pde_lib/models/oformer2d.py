@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from pde_lib.errors import ConfigError
-from pde_lib.models.base import MODELS, Backbone, check_int
+from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import mlp, periodic_features
 
 
@@ -115,7 +115,7 @@ class OFormer2D(Backbone):
     ):
         sizes = dict(width=width, n_heads=n_heads, n_layers=n_layers, ffn_mult=ffn_mult,
                      query_frequencies=query_frequencies)
-        sizes = {k: check_int(self.name, k, v) for k, v in sizes.items()}
+        sizes = {k: checked_int(self.name, k, v) for k, v in sizes.items()}
         if width % (4 * n_heads):
             raise ConfigError(
                 f"model 'oformer2d': width={width} must be divisible by 4 * n_heads={4 * n_heads} "

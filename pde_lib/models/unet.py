@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from pde_lib.errors import ConfigError
-from pde_lib.models.base import MODELS, Backbone, check_int
+from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import conv3x3
 
 
@@ -53,7 +53,7 @@ class UNet(Backbone):
     ):
         if isinstance(channels, (str, bytes)) or not isinstance(channels, Sequence) or len(channels) < 2:
             raise ConfigError(f"model 'unet': channels must be a list of >= 2 integers, got {channels!r}")
-        channels = [check_int(self.name, "channels", c) for c in channels]
+        channels = [checked_int(self.name, "channels", c) for c in channels]
         super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, channels=channels)
         self.feature_channels = channels[0]
         self.levels = len(channels)

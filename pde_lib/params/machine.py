@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pde_lib.errors import ConfigError
 from pde_lib.params.schema import Bool, Int, Mapping, Optional, SchemaError, Section, Str, Anything
-from pde_lib.params.study import AttrDict, _wrap, read_yaml
+from pde_lib.params.attrdict import AttrDict, attr_dict
+from pde_lib.params.study import read_yaml
 
 DEFAULT_MACHINE = Path(__file__).resolve().parents[2] / "parameters" / "machines" / "local_cpu.yaml"
 
@@ -54,7 +55,7 @@ def validate_machine(raw: dict, source: str = "<dict>") -> MachineProfile:
         raise ConfigError(f"{source}: device: expected 'cpu', 'cuda', 'cuda:N' or 'mps', got {checked['device']!r}")
     if checked["cuda_graphs"] and not checked["device"].startswith("cuda"):
         raise ConfigError(f"{source}: cuda_graphs: true needs device 'cuda', got {checked['device']!r}")
-    prof = MachineProfile(_wrap(checked))
+    prof = MachineProfile(attr_dict(checked))
     prof.source = source
     return prof
 

@@ -7,7 +7,6 @@ name the valid ones with a did-you-mean suggestion; unknown registry names list 
 from __future__ import annotations
 
 import difflib
-import importlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -132,25 +131,15 @@ class Str(Spec):
 
 @dataclass
 class Name(Spec):
-    """A name in a registry, looked up lazily: ``Name("pde_lib.pdes", "PDES", "PDE")``."""
+    """A name in a registry: ``Name(PDES, "PDE")``; ``extra`` names are accepted too. The
+    registry is passed in (the study schema imports the registries; this module stays generic)."""
 
-    module: str
-    attr: str
+    registry: Any
     kind: str
     extra: tuple[str, ...] = ()
 
-    #: names used only while the registry's package cannot be imported (not installed yet)
-    fallback: tuple[str, ...] = ()
-
     def names(self) -> list[str]:
-        try:
-            registry = getattr(importlib.import_module(self.module), self.attr)
-        except (ImportError, AttributeError):
-            if not self.fallback:
-                raise ConfigError(f"cannot check {self.kind} names: {self.module}.{self.attr} "
-                                  "is not available") from None
-            return sorted(set(self.fallback) | set(self.extra))
-        return sorted(set(registry.names()) | set(self.extra))
+        return sorted(set(self.registry.names()) | set(self.extra))
 
     def check(self, value, path):
         if not isinstance(value, str):

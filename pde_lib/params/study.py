@@ -13,50 +13,33 @@ from typing import Any
 
 import yaml
 
+from pde_lib.augmentations import AUGMENTATIONS
+from pde_lib.data import DISTRIBUTIONS, FINETUNE_SPLITS
 from pde_lib.errors import ConfigError
+from pde_lib.models import MODELS
+from pde_lib.params.attrdict import AttrDict, attr_dict, to_plain
 from pde_lib.params.schema import (REQUIRED, Anything, Bool, Float, FractionSpec, Int, List, Mapping, Name,
                                    Optional, SchemaError, Section, Str,
                                    did_you_mean, join)
+from pde_lib.pdes import PDES
+from pde_lib.pretraining import STRATEGIES
+from pde_lib.training.config import TASKS
 
-TASKS = ("fixed_future", "next_step")
-DISTRIBUTIONS = ("id", "ood")
-SPLITS = ("train", "valid", "test")
 #: the PDEs of the pretraining mixture and of the ID/OOD fine-tuning files
 BASE_PDES = ("heat", "advection", "burgers")
 
-PDE = Name("pde_lib.pdes", "PDES", "PDE")
-MODEL = Name("pde_lib.models", "MODELS", "model")
-STRATEGY = Name("pde_lib.pretraining", "STRATEGIES", "strategy", fallback=(
-    "none", "transfer", "picl", "binary", "time_sort", "space_sort", "jigsaw", "derivative",
-    "coefficient", "masked"))
-AUGMENTATION = Name("pde_lib.augmentations", "AUGMENTATIONS", "augmentation",
-                    fallback=("noise", "shift", "scale", "galilean"))
-
-
-class AttrDict(dict):
-    """A dict whose keys are also attributes (``params.grid.seeds``)."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
-def _wrap(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return AttrDict({k: _wrap(v) for k, v in obj.items()})
-    if isinstance(obj, list):
-        return [_wrap(v) for v in obj]
-    return obj
+PDE_NAME = Name(PDES, "PDE")
+MODEL_NAME = Name(MODELS, "model")
+STRATEGY_NAME = Name(STRATEGIES, "strategy")
+AUGMENTATION_NAME = Name(AUGMENTATIONS, "augmentation")
 
 
 def _split_sizes(default: int) -> Section:
-    return Section({s: (Int(min=1), default) for s in SPLITS})
+    return Section({s: (Int(min=1), default) for s in FINETUNE_SPLITS})
 
 
 def _solver_overrides() -> Mapping:
-    return Mapping(PDE, Section({
+    return Mapping(PDE_NAME, Section({
         "refine": (Optional(Int(min=1)), None),
         "cfl": (Optional(Float(min=0, max=1, exclusive_min=True)), None),
         "dtype": (Optional(Str(("float32", "float64"))), None),
@@ -99,7 +82,7 @@ FINETUNE = Section({
     "batch_size": (Int(min=1), 32),
     "tasks": (List(Str(TASKS), min_len=1, unique=True), lambda: ["fixed_future"]),
     "samples": (List(Int(min=1), min_len=1, unique=True), lambda: [100, 250, 500, 1000]),
-    "pdes": (List(PDE, unique=True), lambda: list(BASE_PDES)),
+    "pdes": (List(PDE_NAME, unique=True), lambda: list(BASE_PDES)),
     "distributions": (List(Str(DISTRIBUTIONS), unique=True), lambda: ["id", "ood"]),
     "navier_stokes": (Bool(), True),
     "condition_on_coeffs": (Bool(), False),
@@ -113,7 +96,7 @@ FINETUNE = Section({
 def _check_models(models: dict, path: str) -> None:
     for label, kw in models.items():
         backbone = kw.get("model", label)
-        MODEL.check(backbone, join(join(path, label), "model") if "model" in kw else join(path, label))
+        MODEL_NAME.check(backbone, join(join(path, label), "model") if "model" in kw else join(path, label))
         if not label.replace("_", "").replace("-", "").isalnum():
             raise SchemaError(join(path, label), f"model label {label!r} must use only letters, digits, '_' and '-'")
         from pde_lib.models import model_kwargs
@@ -135,8 +118,8 @@ class _Models(Mapping):
 GRID = Section({
     "models": (_Models(Str(), Mapping(Str(), Anything()),
                        min_len=1), REQUIRED),
-    "strategies": (List(STRATEGY, min_len=1, unique=True), REQUIRED),
-    "augmentations": (List(List(AUGMENTATION, unique=True), min_len=1, unique=True), lambda: [[]]),
+    "strategies": (List(STRATEGY_NAME, min_len=1, unique=True), REQUIRED),
+    "augmentations": (List(List(AUGMENTATION_NAME, unique=True), min_len=1, unique=True), lambda: [[]]),
     "seeds": (List(Int(min=0), min_len=1, unique=True), lambda: [0, 1, 2]),
 })
 
@@ -200,17 +183,7 @@ class StudyParams(AttrDict):
 
     def to_plain(self) -> dict:
         """A YAML/JSON-safe dict (fractions become "a/b" strings)."""
-        return _plain(self)
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, Fraction):
-        return str(obj) if obj.denominator != 1 else int(obj)
-    return obj
+        return to_plain(self)
 
 
 def read_yaml(path: str | Path, _seen: tuple = ()) -> dict:
@@ -256,7 +229,7 @@ def validate_params(raw: dict, source: str = "<dict>") -> StudyParams:
         checked = STUDY.check(raw, "")
     except SchemaError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    params = StudyParams(_wrap(checked))
+    params = StudyParams(attr_dict(checked))
     params.source = source
     return params
 

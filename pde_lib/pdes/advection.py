@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from pde_lib.pdes import PDES
+from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.spectral import derivative, irfft2, nyquist_free, wavenumbers

@@ -15,11 +15,6 @@ import torch
 
 from pde_lib.errors import ConfigError, SolverError
 
-#: Coefficients every file stores (zeros where a PDE has none), in the original study's order.
-COEFFICIENT_KEYS = ("nu", "ax", "ay", "cx", "cy")
-#: Navier-Stokes adds these.
-EXTRA_KEYS = ("visc", "amp")
-DISTRIBUTIONS = ("id", "ood")
 #: With 2/3 dealiasing the largest advective eigenvalue is cfl * 2 pi / 3 per step; RK4 is stable
 #: on the imaginary axis up to 2 sqrt(2), so cfl <= 3 sqrt(2) / pi = 1.35.
 MAX_CFL = 1.35
@@ -89,7 +84,7 @@ class SolverSettings:
 
 
 class PDE:
-    """Base class; subclasses are registered in ``pde_lib.pdes.PDES`` by ``name``."""
+    """Base class; subclasses are registered in ``pde_lib.pdes.registry.PDES`` by ``name``."""
 
     name: ClassVar[str]
     #: fixed slot in the seed layout (pde_lib.data.seeds); a new PDE takes a free one in 0..7

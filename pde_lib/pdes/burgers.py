@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from pde_lib.pdes import PDES
+from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem

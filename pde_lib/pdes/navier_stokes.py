@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from pde_lib.pdes import PDES
+from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import draw_grf, grf
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem

@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from pde_lib.errors import SolverError
-from pde_lib.pdes.base import COEFFICIENT_KEYS, EXTRA_KEYS, PDE, SolverSettings
+from pde_lib.data.layout import COEFFICIENT_KEYS, EXTRA_KEYS
+from pde_lib.pdes.base import PDE, SolverSettings
 from pde_lib.pdes.spectral import point_sample
 
 

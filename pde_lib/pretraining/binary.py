@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from pde_lib.errors import ConfigError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import ClassificationStrategy, permute_blocks
 
 

@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from pde_lib.errors import ConfigError
 from pde_lib.models.base import STUDY_COEFF_SCALE
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 
 COEFF_SCALE = torch.tensor(STUDY_COEFF_SCALE)

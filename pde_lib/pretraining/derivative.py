@@ -14,7 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from pde_lib.pdes.spectral import derivative
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 
 DERIVATIVES = ("u_t", "u_x", "u_y", "u_xx", "u_yy")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from pde_lib.errors import ConfigError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.permutation import PermutationStrategy, all_permutations
 
 N_PATCHES = 8

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from pde_lib.errors import ConfigError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 from pde_lib.pretraining.heads import DenseHead
 

@@ -3,7 +3,7 @@ baseline every other strategy is compared against."""
 
 from __future__ import annotations
 
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 from pde_lib.pretraining.heads import NoHead
 

@@ -27,7 +27,7 @@ import torch
 
 from pde_lib.errors import DataError
 from pde_lib.pdes.spectral import wavenumbers
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 from pde_lib.pretraining.coefficient import normalised_coefficients
 

@@ -12,7 +12,7 @@ its permutations modulo these translations.)"""
 from __future__ import annotations
 
 from pde_lib.errors import ConfigError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.permutation import PermutationStrategy, all_permutations
 
 

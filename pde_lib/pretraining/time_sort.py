@@ -4,7 +4,7 @@ permuted; the head classifies which of the 24 permutations (the identity include
 from __future__ import annotations
 
 from pde_lib.errors import ConfigError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.permutation import PermutationStrategy, all_permutations
 
 N_CHUNKS = 4

@@ -7,7 +7,7 @@ backbone is transferred; the loss is the per-sample relative L2 error averaged o
 from __future__ import annotations
 
 from pde_lib.errors import ConfigError, DataError
-from pde_lib.pretraining import STRATEGIES
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 from pde_lib.pretraining.heads import NoHead
 

@@ -1,9 +1,11 @@
-"""Results aggregation (``aggregate``), Student-t intervals over seeds (``intervals``), the Holm
-correction (``multiple``), per-test-sample errors (``per_sample``), report headers (``header``),
-tables (``tables``), fixed colours (``colors``), figures (``plots``) and rendering (``render``)."""
+"""Statistics, tables and plots over a results table (``results.csv``, written by
+``pde_lib.sweep.results``): loading and summaries over seeds (``aggregate``), Student-t intervals
+(``intervals``), the Holm correction (``multiple``), per-test-sample comparisons (``per_sample``),
+report headers (``header``), tables (``tables``), fixed colours (``colors``) and figures
+(``plots``). Nothing here imports the sweep; ``pde_lib.sweep.render`` executes the report notebooks."""
 
-from pde_lib.report.aggregate import (COORDS, collect_results, improvement_summary, load_results,
-                                      paired_improvement, summarise, write_results)
+from pde_lib.report.aggregate import (COLUMNS, COORDS, METRICS, improvement_summary, load_results,
+                                      paired_improvement, summarise)
 
-__all__ = ["COORDS", "collect_results", "load_results", "write_results", "summarise",
-           "paired_improvement", "improvement_summary"]
+__all__ = ["COLUMNS", "COORDS", "METRICS", "load_results", "summarise", "paired_improvement",
+           "improvement_summary"]

@@ -1,70 +1,40 @@
-"""Results aggregation: fine-tune ``metrics.json`` files on disk -> one tidy table
-(``results.csv``: one row per fine-tune with every grid coordinate, its errors and the
-copy-last-frame baseline's), then summaries over seeds (geometric mean and 95% Student-t interval,
+"""Statistics over a results table (``results.csv``: one row per fine-tune with every grid
+coordinate, its errors and the copy-last-frame baseline's; ``COLUMNS`` defines it,
+``pde_lib.sweep.results`` writes it): summaries over seeds (geometric mean and 95% Student-t interval,
 see ``intervals``) and paired improvements over the ``none`` baseline."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pde_lib.errors import DataError
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue, to_log
 
 #: grid coordinates in sort order (results.csv is sorted by these, then by the ids)
 COORDS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", "seed", "task",
           "distribution", "pde", "samples"]
+#: the metrics of a fine-tune's metrics.json that go into the table
 METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2"]
 COLUMNS = COORDS + METRICS + ["cell_id", "finetune_id"]
 SUMMARY_COLUMNS = ["n_seeds", "mean", "ci_low", "ci_high", "points"]
 
 
-def collect_results(sweep_dir: str | Path) -> pd.DataFrame:
-    """Every finished fine-tune under ``sweep_dir/cells/*/finetune/*/metrics.json`` as a sorted
-    tidy table (cells without ``cell.json`` are ignored)."""
-    from pde_lib.sweep.cell import finetune_row
-    from pde_lib.sweep.grid import Cell, FineTune
-
-    rows = []
-    for cell_json in sorted(Path(sweep_dir).glob("cells/*/cell.json")):
-        cell = Cell.from_dict(json.loads(cell_json.read_text()))
-        for metrics_path in sorted(cell_json.parent.glob("finetune/*/metrics.json")):
-            ft = FineTune.from_id(metrics_path.parent.name)
-            rows.append(finetune_row(cell, ft, json.loads(metrics_path.read_text())))
-    return sort_results(pd.DataFrame(rows, columns=COLUMNS))
-
-
-def sort_results(df: pd.DataFrame) -> pd.DataFrame:
-    """Deterministic order: by every coordinate, then ids; index reset."""
-    df = df.copy()
-    df["seed"] = df["seed"].astype("int64")
-    df["samples"] = df["samples"].astype("int64")
-    df["pretrain_fraction"] = df["pretrain_fraction"].astype(str)
-    return df.sort_values(COORDS + ["cell_id", "finetune_id"], kind="mergesort").reset_index(drop=True)[COLUMNS]
-
-
-def write_results(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``results.csv`` atomically (floats with full precision: reproducible bytes)."""
-    from pde_lib.utils.atomic import write_text
-
-    write_text(path, sort_results(df).to_csv(index=False, float_format="%.17g"))
-    return Path(path)
-
-
 def load_results(sweep_dir: str | Path) -> pd.DataFrame:
-    """``sweep_dir/results.csv`` if present (or ``sweep_dir`` itself if it is a CSV file), else
-    collected from the metrics on disk."""
+    """The results table ``sweep_dir/results.csv`` (or ``sweep_dir`` itself if it is a CSV file),
+    as written by ``pde_lib.sweep.results``; DataError naming the file if it is missing."""
     p = Path(sweep_dir)
     csv = p if p.suffix == ".csv" else p / "results.csv"
-    if csv.exists():
-        df = pd.read_csv(csv, dtype={"pretrain_fraction": str, "augmentation": str})
-        for col in METRICS:  # results written before a metric existed
-            if col not in df:
-                df[col] = np.nan
-        return df
-    return collect_results(p)
+    if not csv.exists():
+        raise DataError(f"{csv}: no results table; `python -m pde_lib report {csv.parent}` writes it "
+                        "from the fine-tunes on disk")
+    df = pd.read_csv(csv, dtype={"pretrain_fraction": str, "augmentation": str})
+    for col in METRICS:  # results written before a metric existed
+        if col not in df:
+            df[col] = np.nan
+    return df
 
 
 def _over_seeds(df: pd.DataFrame, by: list[str], y: np.ndarray, ci: float, min_seeds: int) -> pd.DataFrame:

@@ -1,6 +1,6 @@
-"""Per-test-sample errors: every fine-tune's ``test_per_sample.json`` (written beside its
-``metrics.json``) gathered into one tidy table, ``per_sample.csv`` in the sweep folder, so two
-runs can be compared on the same test samples as well as on the same seed.
+"""Per-test-sample errors: ``per_sample.csv`` of a sweep folder (each fine-tune's error on each
+test sample, written by ``pde_lib.sweep.results``), so two runs can be compared on the same test
+samples as well as on the same seed.
 
 ``win_rate``: for each comparison, the share of (seed, fine-tune, test sample) pairs on which the
 run's error is below its baseline partner's (0.5 = no difference; the "probability of
@@ -8,7 +8,6 @@ improvement" of Agarwal et al., NeurIPS 2021, taken over test samples)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,31 +15,7 @@ import pandas as pd
 
 from pde_lib.report.aggregate import pair_keys
 
-PER_SAMPLE_FILE = "test_per_sample.json"
-COLUMNS = ["cell_id", "finetune_id", "sample", "sample_seed", "test_rel_l2", "copy_last_rel_l2"]
-
-
-def collect_per_sample(sweep_dir: str | Path) -> pd.DataFrame:
-    """One row per (fine-tune, test sample) for every fine-tune under ``sweep_dir/cells`` that
-    stored its per-sample errors, sorted by cell, fine-tune and sample index."""
-    frames = []
-    for path in sorted(Path(sweep_dir).glob(f"cells/*/finetune/*/{PER_SAMPLE_FILE}")):
-        d = json.loads(path.read_text())
-        n = len(d["rel_l2"])
-        frames.append(pd.DataFrame({
-            "cell_id": path.parent.parent.parent.name, "finetune_id": path.parent.name,
-            "sample": np.arange(n), "sample_seed": d.get("sample_seed", [-1] * n),
-            "test_rel_l2": d["rel_l2"], "copy_last_rel_l2": d.get("copy_last_rel_l2", [np.nan] * n)}))
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    return df.sort_values(["cell_id", "finetune_id", "sample"], kind="mergesort").reset_index(drop=True)[COLUMNS]
-
-
-def write_per_sample(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``per_sample.csv`` atomically (full float precision: reproducible bytes)."""
-    from pde_lib.utils.atomic import write_text
-
-    write_text(path, df.to_csv(index=False, float_format="%.17g"))
-    return Path(path)
+PER_SAMPLE_COLUMNS = ["cell_id", "finetune_id", "sample", "sample_seed", "test_rel_l2", "copy_last_rel_l2"]
 
 
 def load_per_sample(sweep_dir: str | Path) -> pd.DataFrame:
@@ -48,7 +23,7 @@ def load_per_sample(sweep_dir: str | Path) -> pd.DataFrame:
     an empty table when there is none."""
     p = Path(sweep_dir)
     csv = (p.parent if p.suffix == ".csv" else p) / "per_sample.csv"
-    return pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=COLUMNS)
+    return pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=PER_SAMPLE_COLUMNS)
 
 
 def win_rate(results: pd.DataFrame, per_sample: pd.DataFrame, by: list[str], baseline: str = "none",

@@ -162,7 +162,7 @@ def dataset_summary(name: str, ds) -> str:
     non-zero coefficient, and u's min / max (4 significant digits)."""
     import numpy as np
 
-    from pde_lib.pdes import COEFFICIENT_KEYS
+    from pde_lib.data import COEFFICIENT_KEYS
 
     lines = [f"{name}: {len(ds)} samples, u {tuple(ds.u.shape[1:])} (T, N, N)"]
     pdes = np.asarray(ds.pde)

@@ -18,12 +18,12 @@ from typing import Callable
 
 from pde_lib.sweep.datasets import dataset_paths, ensure_datasets, finetune_files, pretrain_file
 from pde_lib.sweep.grid import Cell, FineTune, finetunes
+from pde_lib.sweep.results import finetune_row
 from pde_lib.utils.atomic import write_json
 from pde_lib.utils.provenance import git_commit
 
 DONE = "DONE.json"
 PRETRAINED = "PRETRAINED.json"
-METRIC_KEYS = ("test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2")
 
 
 @contextlib.contextmanager
@@ -40,16 +40,6 @@ def cell_lock(cell_dir: Path):
 
 def is_done(cell_dir: str | Path) -> bool:
     return (Path(cell_dir) / DONE).exists()
-
-
-def finetune_row(cell: Cell, ft: FineTune, metrics: dict) -> dict:
-    """One tidy results row: the grid coordinates, the fine-tune's and its metrics."""
-    row = {**cell.coordinates(), "task": ft.task, "distribution": ft.distribution, "pde": ft.pde,
-           "samples": ft.samples}
-    row.update({k: metrics.get(k) for k in METRIC_KEYS})
-    row["cell_id"] = cell.id
-    row["finetune_id"] = ft.id
-    return row
 
 
 def _pretrain(cell: Cell, params, device: str, paths, cell_dir: Path, progress: bool,

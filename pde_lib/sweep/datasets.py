@@ -11,8 +11,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from pde_lib.data import GenerationParams, generate_dataset
-from pde_lib.params.study import BASE_PDES, SPLITS
+from pde_lib.data import FINETUNE_SPLITS
+from pde_lib.generation import GenerationParams, generate_dataset
+from pde_lib.params.study import BASE_PDES
 from pde_lib.utils.provenance import sha256_file
 
 NS = "navier_stokes"
@@ -33,7 +34,7 @@ def dataset_specs(params) -> dict[str, GenerationParams]:
             pdes=list(BASE_PDES), split="pretrain", distribution="id", samples_per_pde=n,
             resolution=d.resolution, seed=d.seed, chunk_size=d.chunk_size, solver_overrides=over)
     for dist in d.distributions:
-        for split in SPLITS:
+        for split in FINETUNE_SPLITS:
             specs[f"{split}_{dist}"] = GenerationParams(
                 pdes=list(BASE_PDES), split=split, distribution=dist, samples_per_pde=d.samples[split],
                 resolution=d.resolution, seed=d.seed, chunk_size=d.chunk_size, solver_overrides=over)
@@ -43,7 +44,7 @@ def dataset_specs(params) -> dict[str, GenerationParams]:
         if ns.refine is not None:
             ns_over.setdefault(NS, {})["refine"] = ns.refine
         for dist in ns.distributions:
-            for split in SPLITS:
+            for split in FINETUNE_SPLITS:
                 specs[f"ns_{split}_{dist}"] = GenerationParams(
                     pdes=[NS], split=split, distribution=dist, samples_per_pde=ns.samples[split],
                     resolution=ns.resolution, seed=d.seed, chunk_size=d.chunk_size,
@@ -69,7 +70,7 @@ def pretrain_file(params, paths: dict[str, Path], fraction) -> Path:
 def finetune_files(paths: dict[str, Path], pde: str, distribution: str) -> dict[str, Path]:
     """train/valid/test files of one fine-tune."""
     prefix = "ns_" if pde == NS else ""
-    return {split: paths[f"{prefix}{split}_{distribution}"] for split in SPLITS}
+    return {split: paths[f"{prefix}{split}_{distribution}"] for split in FINETUNE_SPLITS}
 
 
 def ensure_datasets(params, machine=None, data_dir: str | Path | None = None,

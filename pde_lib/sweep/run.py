@@ -17,7 +17,7 @@ import yaml
 
 from pde_lib.errors import ConfigError
 from pde_lib.params import MachineProfile, load_machine, load_params, validate_machine
-from pde_lib.params.study import _plain
+from pde_lib.params.attrdict import to_plain
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.cluster import check_scheduler, connect_client, security
 from pde_lib.sweep.grid import expand_grid
@@ -70,7 +70,7 @@ def resolve_sweep(params_path, out_dir, machine=None):
     resolve_device(machine.device)
     out = Path(out_dir or machine.out_dir or "outputs/sweeps").resolve() / ("" if out_dir else params.name)
     check_sweep_folder(out)
-    m = _plain(machine)
+    m = to_plain(machine)
     m["data_dir"] = str(Path(machine.data_dir).expanduser().resolve()) if machine.data_dir else str(out / "data")
     return params, validate_machine(m, machine.source), out
 
@@ -96,7 +96,7 @@ def prepare_sweep(params_path, out_dir, machine=None, progress: bool = True, res
     params, machine, out = resolved or resolve_sweep(params_path, out_dir, machine)
     out.mkdir(parents=True, exist_ok=True)
     _freeze(out / "params.yaml", params.to_plain(), "parameters", strict=True)
-    _freeze(out / "machine.yaml", _plain(machine), "machine settings", strict=False)
+    _freeze(out / "machine.yaml", to_plain(machine), "machine settings", strict=False)
     write_json(out / "sweep.json", {"params_file": str(params_path)})  # named on every report
     if machine.device == "cpu":  # oversubscribed OpenMP threads slow CPU solves down many times
         import torch
@@ -170,7 +170,8 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
     from distributed import as_completed
     from tqdm.auto import tqdm
 
-    from pde_lib.report.render import refresh_results, render_reports
+    from pde_lib.sweep.render import render_reports
+    from pde_lib.sweep.results import refresh_results
 
     t0 = time.perf_counter()
     resolved = resolve_sweep(params_path, out_dir, machine)

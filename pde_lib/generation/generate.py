@@ -9,10 +9,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from pde_lib.data.seeds import BLOCK, sample_seeds
+from pde_lib.data.layout import EXTRA_KEYS
 from pde_lib.data.writer import open_for_writing
 from pde_lib.errors import ConfigError
-from pde_lib.pdes import EXTRA_KEYS, SolverSettings, get_pde
+from pde_lib.generation.seeds import BLOCK, sample_seeds
+from pde_lib.pdes import SolverSettings, get_pde
 from pde_lib.pdes.simulate import draw_batch, simulate
 from pde_lib.pdes.spectral import grid_coordinates
 from pde_lib.utils.device import resolve_device

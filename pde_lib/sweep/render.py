@@ -1,24 +1,14 @@
-"""Rendering a sweep's reports: ``results.csv`` from the metrics on disk, then each report
-notebook executed with papermill into ``<sweep>/reports/<name>.ipynb`` and rendered to
+"""Rendering a sweep's reports: each report notebook executed with papermill into ``<sweep>/reports/<name>.ipynb`` and rendered to
 ``<name>.html`` without code (what a reader sees)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pde_lib.report.aggregate import collect_results, write_results
+from pde_lib.sweep.notebooks import execute, materialise, source_path, to_html
+from pde_lib.utils.atomic import write_text
 
 REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift")
-
-
-def refresh_results(sweep_dir: str | Path) -> Path:
-    """(Re)write ``sweep_dir/results.csv`` and ``per_sample.csv`` (each test sample's error,
-    ``per_sample``) from every finished fine-tune on disk; returns the results.csv path."""
-    from pde_lib.report.per_sample import collect_per_sample, write_per_sample
-
-    sweep_dir = Path(sweep_dir)
-    write_per_sample(collect_per_sample(sweep_dir), sweep_dir / "per_sample.csv")
-    return write_results(collect_results(sweep_dir), sweep_dir / "results.csv")
 
 
 def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:
@@ -28,8 +18,6 @@ def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -
     ``reports/<name>.ipynb`` only after its HTML is written, so a failing run leaves the previous
     report pair intact (and its partial notebook in ``.partial/`` to look at)."""
     import os
-
-    from pde_lib.sweep.notebooks import execute, materialise, to_html
 
     sweep_dir = Path(sweep_dir).resolve()
     reports = sweep_dir / "reports"
@@ -44,8 +32,6 @@ def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -
 
 def report_title(name: str) -> str:
     """The report's own title: the first heading of its notebook ("Report: data scarcity")."""
-    from pde_lib.sweep.notebooks import source_path
-
     for line in source_path(name).read_text().splitlines():
         if line.startswith("# # "):
             return line[4:].strip()
@@ -55,8 +41,6 @@ def report_title(name: str) -> str:
 def set_title(notebook: str | Path, title: str) -> None:
     """Store ``title`` in the notebook's metadata, which nbconvert uses as the HTML page title."""
     import nbformat
-
-    from pde_lib.utils.atomic import write_text
 
     nb = nbformat.read(str(notebook), as_version=4)
     nb.metadata["title"] = title

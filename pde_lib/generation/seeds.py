@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pde_lib.data.layout import SPLITS
+from pde_lib.data.layout import DISTRIBUTIONS, SPLITS
 from pde_lib.errors import ConfigError
-from pde_lib.pdes import DISTRIBUTIONS, PDES
+from pde_lib.pdes.registry import PDES
 
 BLOCK = 10_000_000
 _PDE_SLOTS = 8
