@@ -22,7 +22,7 @@ import torch
 
 from pde_lib.data import PDE_NAMES
 from pde_lib.errors import ConfigError
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, fourier_shift, irfft2, nyquist_free, wavenumbers
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, fourier_shift, irfft2, nyquist_free, rfft2, wavenumbers
 
 Params = dict[str, torch.Tensor]
 
@@ -170,6 +170,6 @@ def moving_shift(u: torch.Tensor, sx: torch.Tensor, sy: torch.Tensor) -> torch.T
     one = torch.ones((), dtype=torch.float64, device=u.device)
     px = torch.polar(one, -kx[None] * sx.to(u.device, torch.float64).reshape(-1, 1, 1))
     py = torch.polar(one, -ky[None] * sy.to(u.device, torch.float64).reshape(-1, 1, 1))
-    uh = nyquist_free(torch.fft.rfft2(u.reshape(b * n_t, n, n).to(torch.float64)))
+    uh = nyquist_free(rfft2(u.reshape(b * n_t, n, n).to(torch.float64)))
     out = irfft2(uh * px * py, s=(n, n)).to(u.dtype)
     return out.reshape(b, n_t, n, n)

@@ -19,7 +19,7 @@ from pde_lib.augmentations.compose import augment_copies
 from pde_lib.augmentations.registry import get_augmentation
 from pde_lib.data import PDE_NAMES, Dataset
 from pde_lib.pdes import SolverSettings, get_pde
-from pde_lib.pdes.spectral import spectral_upsample, time_derivative
+from pde_lib.pdes.spectral import rfft2, spectral_upsample, time_derivative
 
 
 def _by_pde(ds: Dataset):
@@ -52,7 +52,7 @@ def pde_residual(ds: Dataset, band: float | None = None) -> torch.Tensor:
                 & (torch.fft.rfftfreq(n, 1.0 / n, device=u.device)[None, :] < band * n))
 
         def norm(z):
-            zh = torch.fft.rfft2(z) * keep
+            zh = rfft2(z) * keep
             return zh.abs().pow(2).flatten(1).sum(dim=1).sqrt()
 
         out[mask] = norm(ut - pde.rhs(u[:, 2:-2], co)) / norm(ut).clamp_min(1e-300)

@@ -8,7 +8,7 @@ import torch
 from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
-from pde_lib.pdes.spectral import derivative, irfft2, nyquist_free, wavenumbers
+from pde_lib.pdes.spectral import derivative, irfft2, nyquist_free, rfft2, wavenumbers
 
 
 @PDES.register("advection")
@@ -25,7 +25,7 @@ class Advection(SineSumInitialCondition, PDE):
         """Exact: u_hat(k, t) = u_hat(k, 0) exp(-i (kx ax + ky ay) t). (B, N, N) -> (B, T, N, N)."""
         n = u0.shape[-1]
         kx, ky = wavenumbers(n, device=u0.device)
-        uh = nyquist_free(torch.fft.rfft2(u0.to(torch.float64)))[:, None]
+        uh = nyquist_free(rfft2(u0.to(torch.float64)))[:, None]
         t = times.to(device=u0.device, dtype=torch.float64)[None, :, None, None]
         ax = coefficient_view(coeffs, "ax", uh.real)
         ay = coefficient_view(coeffs, "ay", uh.real)

@@ -13,7 +13,7 @@ from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
-from pde_lib.pdes.spectral import derivative, laplacian
+from pde_lib.pdes.spectral import derivative, laplacian, rfft2
 
 
 @PDES.register("burgers")
@@ -46,7 +46,7 @@ class Burgers(SineSumInitialCondition, PseudoSpectralPDE):
 
         def nonlinear(vh):
             u = grid.to_physical(vh)
-            return flux_op * torch.fft.rfft2(u * u)
+            return flux_op * rfft2(u * u)
 
         return SpectralProblem(linear=-nu * grid.k2, nonlinear=nonlinear,
                                speed=lambda vh, u: u.abs().flatten(1).amax(dim=1) * speed,

@@ -7,7 +7,7 @@ import torch
 from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import PDE, Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import SineSumInitialCondition
-from pde_lib.pdes.spectral import irfft2, laplacian, wavenumbers
+from pde_lib.pdes.spectral import irfft2, laplacian, rfft2, wavenumbers
 
 
 @PDES.register("heat")
@@ -24,7 +24,7 @@ class Heat(SineSumInitialCondition, PDE):
         """Exact: u_hat(k, t) = u_hat(k, 0) exp(-nu |k|^2 t). (B, N, N) -> (B, T, N, N)."""
         n = u0.shape[-1]
         kx, ky = wavenumbers(n, device=u0.device)
-        uh = torch.fft.rfft2(u0.to(torch.float64))[:, None]
+        uh = rfft2(u0.to(torch.float64))[:, None]
         t = times.to(device=u0.device, dtype=torch.float64)[None, :, None, None]
         nu = coefficient_view(coeffs, "nu", uh.real)
         decay = torch.exp(-nu * (kx**2 + ky**2) * t)

@@ -15,7 +15,7 @@ from pde_lib.pdes.registry import PDES
 from pde_lib.pdes.base import Range, SolverSettings, coefficient_view
 from pde_lib.pdes.initial_conditions import draw_grf, grf
 from pde_lib.pdes.pseudo_spectral import PseudoSpectralPDE, SpectralProblem
-from pde_lib.pdes.spectral import (dealias, derivative, grid_coordinates, irfft2, laplacian,
+from pde_lib.pdes.spectral import (dealias, derivative, grid_coordinates, irfft2, laplacian, rfft2,
                                    wavenumbers)
 
 
@@ -33,7 +33,7 @@ def velocity(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     kx, ky = wavenumbers(n, device=w.device, dtype=w.dtype)
     k2 = kx**2 + ky**2
     k2[0, 0] = 1.0
-    psi_h = torch.fft.rfft2(w) / k2
+    psi_h = rfft2(w) / k2
     psi_h[..., 0, 0] = 0
     return (irfft2(1j * ky * psi_h, s=(n, n)), irfft2(-1j * kx * psi_h, s=(n, n)))
 
@@ -66,7 +66,7 @@ class NavierStokes(PseudoSpectralPDE):
         inv_k2 = 1.0 / torch.where(grid.k2 == 0, torch.ones_like(grid.k2), grid.k2)
         inv_k2[0, 0] = 0.0
         kx, ky, to_physical = grid.kx, grid.ky, grid.to_physical
-        fh = torch.fft.rfft2(forcing(grid.n, coeffs["amp"], u0.device, grid.dtype)) * grid.mask
+        fh = rfft2(forcing(grid.n, coeffs["amp"], u0.device, grid.dtype)) * grid.mask
 
         def vel(wh):
             psi_h = wh * inv_k2
@@ -75,7 +75,7 @@ class NavierStokes(PseudoSpectralPDE):
         def nonlinear(wh):
             u, v = vel(wh)
             transport = u * to_physical(1j * kx * wh) + v * to_physical(1j * ky * wh)
-            return fh - grid.mask * torch.fft.rfft2(transport)
+            return fh - grid.mask * rfft2(transport)
 
         def speed(wh, w):
             u, v = vel(wh)

@@ -14,7 +14,7 @@ import torch
 from pde_lib.pdes.base import PDE, SolverSettings, check_finite
 from pde_lib.pdes.integrators import integrate_frames
 from pde_lib.pdes.resolution import ScheduleRecord, solve_scheduled
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample, rfft2
 from pde_lib.pdes.spectral_grid import SpectralGrid, SpectralProblem
 
 __all__ = ["PseudoSpectralPDE", "SpectralGrid", "SpectralProblem", "ScheduleRecord"]
@@ -43,7 +43,7 @@ class PseudoSpectralPDE(PDE):
             raise ValueError("grids / return_record need a resolution schedule (settings.tail_tol)")
         n = u0.shape[-1]
         grid = SpectralGrid.build(n, u0.device, settings.torch_dtype)
-        vh0 = torch.fft.rfft2(u0.to(grid.dtype)) * grid.mask
+        vh0 = rfft2(u0.to(grid.dtype)) * grid.mask
         problem = self.setup(vh0, coeffs, grid, u0)
         dx = DOMAIN_LENGTH / n
         n_out = n // settings.refine

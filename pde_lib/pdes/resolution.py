@@ -33,7 +33,7 @@ import torch
 from pde_lib.errors import SolverError
 from pde_lib.pdes.base import SolverSettings, check_finite
 from pde_lib.pdes.integrators import advance, step_counts
-from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample
+from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample, rfft2
 from pde_lib.pdes.spectral_grid import SpectralGrid
 
 #: an interval starts on a grid whose tail is at most this fraction of the tolerance
@@ -143,7 +143,7 @@ def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], time
     cache = _Grids(device, settings.torch_dtype, settings.tail_band)
     if grids is not None and tuple(grids.shape) != (b, len(times) - 1):
         raise ValueError(f"grids must be (B, T - 1) = ({b}, {len(times) - 1}), got {tuple(grids.shape)}")
-    vh0 = torch.fft.rfft2(u0.to(settings.torch_dtype)) * cache.grid(n0).mask
+    vh0 = rfft2(u0.to(settings.torch_dtype)) * cache.grid(n0).mask
     out = torch.empty(b, len(times), n_out, n_out, dtype=u0.dtype, device=device)
     out[:, 0] = point_sample(cache.grid(n0).to_physical(vh0), n_out).to(u0.dtype)
     rec_grid = torch.zeros(b, len(times) - 1, dtype=torch.int64, device=device)
