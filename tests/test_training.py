@@ -417,12 +417,12 @@ def test_cli_train_smoke(data, tmp_path, capsys):
 
 def test_cli_has_a_flag_for_every_config_field():
     from pde_lib.cli import build_parser
-    from pde_lib.cli.train import config_from_args
+    from pde_lib.cli.options import config_from_args
 
     ns = build_parser().parse_args(["train", "--model", "unet", "--train", "a", "--valid", "b", "--test", "c",
                                     "--out", "o", "--augmentation", "noise,shift", "--max-shift", "0.5",
                                     "--model-kwargs", '{"channels": [8, 16]}', "--resume", "--no-progress"])
-    config = config_from_args(ns)
+    config = config_from_args(TrainConfig, ns)
     assert config.augmentation == ["noise", "shift"] and config.max_shift == 0.5 and config.resume
     assert config.model_kwargs == {"channels": [8, 16]} and config.progress is False
     flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
