@@ -87,7 +87,7 @@ class PDE:
     """Base class; subclasses are registered in ``pde_lib.pdes.registry.PDES`` by ``name``."""
 
     name: ClassVar[str]
-    #: fixed slot in the seed layout (pde_lib.data.seeds); a new PDE takes a free one in 0..7
+    #: fixed slot in the seed layout (pde_lib.generation.seeds); a new PDE takes a free one in 0..7
     seed_slot: ClassVar[int]
     #: which of COEFFICIENT_KEYS / EXTRA_KEYS this PDE uses
     coefficient_names: ClassVar[tuple[str, ...]]
