@@ -419,9 +419,10 @@ def test_picl_distances_and_similarity():
 def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path, learning_seed, learned):
     """backbone.pt holds every backbone tensor and nothing else, loads strictly, and a fine-tune
     on heat starts (before any fine-tune step) with a lower test error than from scratch."""
-    from pde_lib.training import TrainConfig, load_backbone, run_training
+    from pde_lib.engine.checkpoint import load_backbone
+    from pde_lib.training import TrainConfig, run_training
     from pde_lib.training.evaluate import evaluate
-    from pde_lib.training.trainer import build_run_model
+    from pde_lib.engine.seeding import build_run_model
 
     out = tmp_path / "transfer"
     m = run_pretraining(_cfg(files, "transfer", "fno2d", data=files["heat_train"], epochs=6, batch_size=4,
@@ -462,7 +463,7 @@ def test_checkpoint_holds_no_head_tensor(files, tmp_path, strategy):
 
 def test_none_saves_the_seeded_initialisation(files, tmp_path):
     from pde_lib.training import TrainConfig
-    from pde_lib.training.trainer import build_run_model
+    from pde_lib.engine.seeding import build_run_model
 
     m = run_pretraining(_cfg(files, "none", "fno2d", out=str(tmp_path)))
     assert m["epochs"] == 0 and m["pretext_loss"] == []

@@ -16,9 +16,11 @@ from pde_lib.cli import main as cli_main  # noqa: E402
 from pde_lib.data import Dataset, GenerationParams, generate_dataset, load_dataset  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.models import MODELS, build_model  # noqa: E402
-from pde_lib.training import (TrainConfig, fixed_future, load_backbone, make_optimizer,  # noqa: E402
-                              make_scheduler, next_step, random_starts, relative_l2, run_training,
-                              save_backbone)
+from pde_lib.engine.checkpoint import load_backbone, save_backbone  # noqa: E402
+from pde_lib.engine.losses import relative_l2  # noqa: E402
+from pde_lib.engine.optim import make_optimizer, make_scheduler  # noqa: E402
+from pde_lib.engine.windowing import fixed_future, next_step, random_starts  # noqa: E402
+from pde_lib.training import TrainConfig, run_training  # noqa: E402
 from pde_lib.training.evaluate import next_step_errors  # noqa: E402
 
 TINY = {
@@ -309,8 +311,8 @@ def test_original_layout_file(data, tmp_path):
 
 
 def test_input_noise_reaches_inputs_only_of_noisy_copies():
-    """train_epoch adds ds.extra["input_noise"] std noise to the input window of each sample."""
-    from pde_lib.training.trainer import Batches, train_epoch
+    """The training batches add ds.extra["input_noise"] std noise to the input window of each sample."""
+    from pde_lib.training.trainer import Batches, make_stepper
 
     u = _ramp(b=2, n=4)
     ds = Dataset(u=u.contiguous(), x=torch.zeros(2, 4, 4), t=torch.arange(32).float(), coeffs=torch.zeros(2, 5),
@@ -331,7 +333,7 @@ def test_input_noise_reaches_inputs_only_of_noisy_copies():
     opt = make_optimizer(model.parameters())
     batches = Batches(ds, TrainConfig(batch_size=2), "cpu")
     gens = {"data": torch.Generator().manual_seed(0), "noise": torch.Generator().manual_seed(1)}
-    loss = train_epoch(model, batches, opt, make_scheduler(opt, 1), gens)
+    loss = make_stepper(model, batches, opt, make_scheduler(opt, 1), gens).epoch(0)[0]["loss"]
     x = seen[0]
     order = [int(v) // 100 for v in x[:, 0, 0, 0].round()]  # which sample is in which row
     clean, noisy = x[order.index(0)], x[order.index(1)]
