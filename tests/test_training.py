@@ -429,3 +429,24 @@ def test_cli_has_a_flag_for_every_config_field():
     flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
     missing = set(TrainConfig.field_names()) - flags - {"progress"}
     assert not missing, f"TrainConfig fields without a CLI flag: {missing}"
+
+
+def test_config_records_keep_their_key_order():
+    """TrainConfig / PretrainConfig extend the engine's shared run fields, yet their records keep
+    the key order they had before (metrics.json "params", checkpoints, CLI listings)."""
+    from pde_lib.engine.config import EngineConfig
+    from pde_lib.pretraining import PretrainConfig
+
+    aug = ["augmentation", "augmentation_ratio", "noise_level", "max_shift", "max_scale", "max_velocity", "subgrid",
+           "burgers_refine", "strict_augmentation"]
+    train = ["model", "task", "train", "valid", "test", "train_group", "valid_group", "test_group", "pde", "samples",
+             "epochs", "batch_size", "lr", "weight_decay", "lr_min", "seed", "device", "out", "init", "model_kwargs",
+             "condition_on_coeffs", "window", "target_frame", "resume", "progress", "eval_every", "cuda_graphs"]
+    pretrain = ["strategy", "model", "data", "group", "samples", "epochs", "batch_size", "lr", "weight_decay",
+                "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task", "window",
+                "window_start", "holdout", "progress", "resume"]
+    assert list(TrainConfig().to_dict()) == aug + train and TrainConfig.field_names() == train + aug
+    assert list(PretrainConfig().to_dict()) == aug + pretrain and PretrainConfig.field_names() == pretrain + aug
+    shared = [f for f in EngineConfig.__dataclass_fields__ if f != "FIELD_ORDER"]
+    for cls in (TrainConfig, PretrainConfig):  # one definition, one default
+        assert all(cls.__dataclass_fields__[f].default is EngineConfig.__dataclass_fields__[f].default for f in shared)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -276,9 +276,12 @@ def prepare_pretraining(config: PretrainConfig | dict) -> PretrainRun:
     return PretrainRun(config)
 
 
-def run_pretraining(config: PretrainConfig | dict) -> dict:
+def run_pretraining(config: PretrainConfig | dict, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
     """Pretrain ``config.model`` with ``config.strategy``; return the metrics dict (also written
     to ``out/pretrain_metrics.json``, with the backbone in ``out/backbone.pt``, when ``out`` is set).
+    ``on_epoch_end(epoch, history)`` is called after each epoch (and its checkpoint, with
+    ``resume``; epoch counted from 1); an exception from it stops the run, which ``resume=True``
+    then continues exactly.
 
     Metrics: ``pretext_loss`` per epoch (mean over training batches); for classification
     strategies ``pretext_accuracy`` per epoch on training batches and ``holdout_accuracy`` on the
@@ -288,5 +291,6 @@ def run_pretraining(config: PretrainConfig | dict) -> dict:
     ``params`` (the config), ``seed``, ``git_commit``, ``data_sha256``; ``wall_time_s``."""
     run = prepare_pretraining(config)
     cfg = run.config
-    train_runs([run], run.stepper, epochs=run.epochs, desc=f"pretrain {cfg.model}/{cfg.strategy}")
+    hook = None if on_epoch_end is None else (lambda epoch, histories: on_epoch_end(epoch, histories[0]))
+    train_runs([run], run.stepper, epochs=run.epochs, desc=f"pretrain {cfg.model}/{cfg.strategy}", on_epoch_end=hook)
     return run.finish()
