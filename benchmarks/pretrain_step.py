@@ -23,7 +23,9 @@ from pde_lib.data import PDE_NAMES, Dataset
 from pde_lib.models import build_model
 from pde_lib.pdes.spectral import grid_coordinates
 from pde_lib.pretraining import STRATEGIES
-from pde_lib.training import fixed_future, make_optimizer, make_scheduler, relative_l2
+from pde_lib.engine.losses import relative_l2
+from pde_lib.engine.optim import make_optimizer, make_scheduler
+from pde_lib.engine.windowing import fixed_future
 
 PAPER_FNO = dict(width=48, modes=4, n_layers=4, projection_width=128)
 TARGETS = {"picl": 4.0}

@@ -5,10 +5,11 @@ The loops run on the same data in the same process, each on fresh copies of the 
 * ``eager`` (the baseline): a straightforward loop: per-sample Python slicing to build the
   windows, plain ``torch.optim.AdamW`` (``foreach=False``, ``fused=False``), loss read with
   ``.item()`` every step;
-* ``project``: ``pde_lib.training.trainer.train_epoch`` (vectorised windowing, fused AdamW,
-  cosine schedule, one device sync per epoch), what ``run_training`` uses by default;
-* ``stacked`` K: K independent runs stepped as one (``pde_lib.training.stacked_epoch``, what
-  ``run_training_group`` and ``stack_finetunes`` use), each run at batch ``--batch``;
+* ``project``: the engine's step loop (``pde_lib.engine.stepper``, via
+  ``pde_lib.training.trainer.make_stepper``: vectorised windowing, fused AdamW, cosine schedule,
+  one device sync per epoch), what ``run_training`` uses by default;
+* ``stacked`` K: K independent runs stepped as one (``pde_lib.engine.stacked.StackedStepper``,
+  what ``run_training_group`` and ``stack_finetunes`` use), each run at batch ``--batch``;
 * ``graphed`` K (CUDA only): the same, each step replayed as one CUDA graph (``--cuda-graphs``).
 samples/s counts the samples of all K runs. Each measurement is the median over ``--repeats``
 epochs of ``--steps`` optimiser steps, after one warm-up epoch (which also captures the graphs),
@@ -30,13 +31,12 @@ import torch
 
 from pde_lib.data import Dataset
 from pde_lib.models import MODELS, build_model
+from pde_lib.engine.losses import relative_l2
+from pde_lib.engine.optim import make_optimizer, make_scheduler
+from pde_lib.engine.stacked import StackedModel, StackedStepper
 from pde_lib.training.config import TrainConfig
-from pde_lib.training.losses import relative_l2
-from pde_lib.training.optim import make_optimizer, make_scheduler
-from pde_lib.training.stacked import StackedModel
 from pde_lib.training.stacked_data import StackedBatches
-from pde_lib.training.stacked_epoch import StackedEpoch
-from pde_lib.training.trainer import Batches, train_epoch
+from pde_lib.training.trainer import Batches, make_stepper
 
 
 def synthetic_dataset(n: int, t: int, res: int, device) -> Dataset:
@@ -88,7 +88,7 @@ def measure(fns: dict, device, repeats: int) -> dict[str, float]:
 
 
 def stacked_loop(base, ds: Dataset, runs: int, batch: int, steps: int, repeats: int, graphs: bool):
-    """``runs`` copies of ``base`` stepped as stacked runs (``pde_lib.training.stacked_epoch``),
+    """``runs`` copies of ``base`` stepped as stacked runs (``pde_lib.engine.stacked``),
     optionally replayed as CUDA graphs; each run has its own data order."""
     models = [copy.deepcopy(base).to(ds.u.device) for _ in range(runs)]
     stacked = StackedModel(models)
@@ -96,9 +96,10 @@ def stacked_loop(base, ds: Dataset, runs: int, batch: int, steps: int, repeats: 
     capturable = graphs and ds.u.device.type == "cuda"
     opt = make_optimizer(stacked.parameters(), capturable=capturable)
     sched = make_scheduler(opt, total_steps=steps * (repeats + 1) * 4)
-    epoch = StackedEpoch(stacked, batches, opt, sched, cuda_graphs=graphs)
     gens = [torch.Generator().manual_seed(k) for k in range(runs)]
-    return lambda: epoch(gens, gens)
+    stepper = StackedStepper(stacked, batches.objective(stacked), lambda epoch: batches.epoch(gens, gens), opt,
+                             sched, cuda_graphs=graphs and ds.u.device.type == "cuda")
+    return lambda: stepper.epoch(0)
 
 
 def bench(name: str, device: torch.device, steps: int, repeats: int, batch: int, res: int,
@@ -119,8 +120,9 @@ def bench(name: str, device: torch.device, steps: int, repeats: int, batch: int,
     opt_p = make_optimizer(m_proj.parameters())
     sched = make_scheduler(opt_p, total_steps=steps * (repeats + 1))
     gens = {"data": torch.Generator().manual_seed(0)}
+    project = make_stepper(m_proj, batches, opt_p, sched, gens)
     fns = {("eager", 1): lambda: eager_epoch(m_eager, ds, opt_e, batch, 8, gen_e),
-           ("project", 1): lambda: train_epoch(m_proj, batches, opt_p, sched, gens)}
+           ("project", 1): lambda: project.epoch(0)}
     for k in runs:
         fns[("stacked", k)] = stacked_loop(base, ds, k, batch, steps, repeats, graphs=False)
         if device.type == "cuda":

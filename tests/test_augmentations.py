@@ -329,7 +329,7 @@ def test_invalid_transform_fails_the_resolve_check(hab):
 
 # ---- noise ---------------------------------------------------------------------------------
 def test_noise_is_input_only(hab):
-    from pde_lib.training.windowing import fixed_future
+    from pde_lib.engine.windowing import fixed_future
 
     out = augment_dataset(hab, ["noise"], 1.0, torch.Generator().manual_seed(0), noise_level=0.05)
     n = len(hab)

@@ -27,7 +27,7 @@ from pde_lib.cli import main as cli_main  # noqa: E402
 from pde_lib.data import load_dataset  # noqa: E402
 from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.errors import DataError, TrainingError  # noqa: E402
-from pde_lib.training import checkpoint  # noqa: E402
+from pde_lib.engine import checkpoint  # noqa: E402
 
 TINY = {"width": 4, "modes": 2, "n_layers": 1, "projection_width": 4}
 
@@ -280,7 +280,7 @@ def test_nonfinite_loss_mid_training_keeps_the_last_good_checkpoint(data, tmp_pa
 
 
 def test_nonfinite_loss_stops_stacked_runs(data, tmp_path, monkeypatch):
-    import pde_lib.training.stacked_epoch as stacked_epoch
+    import pde_lib.training.stacked_data as stacked_data
     from pde_lib.training.group import run_training_group
 
     def second_run_nan(pred, target):  # (K * B,) errors; run 1 (second half) NaN from epoch 2 on
@@ -290,8 +290,8 @@ def test_nonfinite_loss_stops_stacked_runs(data, tmp_path, monkeypatch):
             err = torch.cat([err[:len(err) // 2], err[len(err) // 2:] * float("nan")])
         return err
 
-    real, calls = stacked_epoch.relative_l2, [0]
-    monkeypatch.setattr(stacked_epoch, "relative_l2", second_run_nan)
+    real, calls = stacked_data.relative_l2, [0]
+    monkeypatch.setattr(stacked_data, "relative_l2", second_run_nan)
     outs = [tmp_path / "a", tmp_path / "b"]
     configs = [dict(model="fno2d", model_kwargs=TINY, train=str(data["train"]), valid=str(data["valid"]),
                     test=str(data["test"]), epochs=3, batch_size=2, seed=s, out=str(o), progress=False)

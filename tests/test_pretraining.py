@@ -420,9 +420,10 @@ def test_picl_distances_and_similarity():
 def test_transfer_backbone_checkpoint_and_finetune(files, tmp_path, learning_seed, learned):
     """backbone.pt holds every backbone tensor and nothing else, loads strictly, and a fine-tune
     on heat starts (before any fine-tune step) with a lower test error than from scratch."""
-    from pde_lib.training import TrainConfig, load_backbone, run_training
+    from pde_lib.engine.checkpoint import load_backbone
+    from pde_lib.training import TrainConfig, run_training
     from pde_lib.training.evaluate import evaluate
-    from pde_lib.training.trainer import build_run_model
+    from pde_lib.engine.seeding import build_run_model
 
     out = tmp_path / "transfer"
     m = run_pretraining(_cfg(files, "transfer", "fno2d", data=files["heat_train"], epochs=6, batch_size=4,
@@ -461,9 +462,46 @@ def test_checkpoint_holds_no_head_tensor(files, tmp_path, strategy):
     assert m["n_params_head"] > 0 and m["classification"] == (strategy == "jigsaw")
 
 
+@pytest.mark.parametrize("strategy", ["picl", "time_sort"])
+def test_resume_continues_exactly_and_is_off_by_default(files, tmp_path, strategy):
+    """resume=True: the engine checkpoints backbone, head, optimiser and streams after every epoch,
+    and a run stopped after epoch 2 continues to the same result as an uninterrupted one, which
+    in turn equals a run without resume (which writes no checkpoint)."""
+    from pde_lib.engine.run import CHECKPOINT_NAME
+
+    def strip(m):
+        return {k: v for k, v in m.items() if k not in ("wall_time_s", "environment", "backbone", "params")}
+
+    kw = dict(epochs=4, holdout=0.2, augmentation=["noise"], augmentation_ratio=1.0)
+    plain = run_pretraining(_cfg(files, strategy, out=str(tmp_path / "plain"), **kw))
+    assert not (tmp_path / "plain" / CHECKPOINT_NAME).exists() and plain["params"]["resume"] is False
+    whole = run_pretraining(_cfg(files, strategy, out=str(tmp_path / "whole"), resume=True, **kw))
+    assert strip(whole) == strip(plain)
+
+    class Stop(Exception):
+        pass
+
+    def stop(epoch, history):
+        if epoch == 2:
+            raise Stop
+
+    cut = _cfg(files, strategy, out=str(tmp_path / "cut"), resume=True, **kw)
+    with pytest.raises(Stop):
+        run_pretraining(cut, on_epoch_end=stop)
+    assert torch.load(tmp_path / "cut" / CHECKPOINT_NAME, weights_only=True)["epoch"] == 2
+    assert prepare_pretraining(cut).start_epoch == 2
+    resumed = run_pretraining(cut)
+    assert strip(resumed) == strip(whole)
+    a = torch.load(tmp_path / "whole" / "backbone.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "cut" / "backbone.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ConfigError, match="other settings"):
+        prepare_pretraining({**cut, "lr": 1e-3})
+
+
 def test_none_saves_the_seeded_initialisation(files, tmp_path):
     from pde_lib.training import TrainConfig
-    from pde_lib.training.trainer import build_run_model
+    from pde_lib.engine.seeding import build_run_model
 
     m = run_pretraining(_cfg(files, "none", "fno2d", out=str(tmp_path)))
     assert m["epochs"] == 0 and m["pretext_loss"] == []

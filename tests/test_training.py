@@ -17,9 +17,11 @@ from pde_lib.data import Dataset, load_dataset  # noqa: E402
 from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.models import MODELS, build_model  # noqa: E402
-from pde_lib.training import (TrainConfig, fixed_future, load_backbone, make_optimizer,  # noqa: E402
-                              make_scheduler, next_step, random_starts, relative_l2, run_training,
-                              save_backbone)
+from pde_lib.engine.checkpoint import load_backbone, save_backbone  # noqa: E402
+from pde_lib.engine.losses import relative_l2  # noqa: E402
+from pde_lib.engine.optim import make_optimizer, make_scheduler  # noqa: E402
+from pde_lib.engine.windowing import fixed_future, next_step, random_starts  # noqa: E402
+from pde_lib.training import TrainConfig, run_training  # noqa: E402
 from pde_lib.training.evaluate import next_step_errors  # noqa: E402
 
 TINY = {
@@ -310,8 +312,8 @@ def test_original_layout_file(data, tmp_path):
 
 
 def test_input_noise_reaches_inputs_only_of_noisy_copies():
-    """train_epoch adds ds.extra["input_noise"] std noise to the input window of each sample."""
-    from pde_lib.training.trainer import Batches, train_epoch
+    """The training batches add ds.extra["input_noise"] std noise to the input window of each sample."""
+    from pde_lib.training.trainer import Batches, make_stepper
 
     u = _ramp(b=2, n=4)
     ds = Dataset(u=u.contiguous(), x=torch.zeros(2, 4, 4), t=torch.arange(32).float(), coeffs=torch.zeros(2, 5),
@@ -332,7 +334,7 @@ def test_input_noise_reaches_inputs_only_of_noisy_copies():
     opt = make_optimizer(model.parameters())
     batches = Batches(ds, TrainConfig(batch_size=2), "cpu")
     gens = {"data": torch.Generator().manual_seed(0), "noise": torch.Generator().manual_seed(1)}
-    loss = train_epoch(model, batches, opt, make_scheduler(opt, 1), gens)
+    loss = make_stepper(model, batches, opt, make_scheduler(opt, 1), gens).epoch(0)[0]["loss"]
     x = seen[0]
     order = [int(v) // 100 for v in x[:, 0, 0, 0].round()]  # which sample is in which row
     clean, noisy = x[order.index(0)], x[order.index(1)]
@@ -428,3 +430,24 @@ def test_cli_has_a_flag_for_every_config_field():
     flags = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["train"]._actions}
     missing = set(TrainConfig.field_names()) - flags - {"progress"}
     assert not missing, f"TrainConfig fields without a CLI flag: {missing}"
+
+
+def test_config_records_keep_their_key_order():
+    """TrainConfig / PretrainConfig extend the engine's shared run fields, yet their records keep
+    the key order they had before (metrics.json "params", checkpoints, CLI listings)."""
+    from pde_lib.engine.config import EngineConfig
+    from pde_lib.pretraining import PretrainConfig
+
+    aug = ["augmentation", "augmentation_ratio", "noise_level", "max_shift", "max_scale", "max_velocity", "subgrid",
+           "burgers_refine", "strict_augmentation"]
+    train = ["model", "task", "train", "valid", "test", "train_group", "valid_group", "test_group", "pde", "samples",
+             "epochs", "batch_size", "lr", "weight_decay", "lr_min", "seed", "device", "out", "init", "model_kwargs",
+             "condition_on_coeffs", "window", "target_frame", "resume", "progress", "eval_every", "cuda_graphs"]
+    pretrain = ["strategy", "model", "data", "group", "samples", "epochs", "batch_size", "lr", "weight_decay",
+                "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task", "window",
+                "window_start", "holdout", "progress", "resume"]
+    assert list(TrainConfig().to_dict()) == aug + train and TrainConfig.field_names() == train + aug
+    assert list(PretrainConfig().to_dict()) == aug + pretrain and PretrainConfig.field_names() == pretrain + aug
+    shared = [f for f in EngineConfig.__dataclass_fields__ if f != "FIELD_ORDER"]
+    for cls in (TrainConfig, PretrainConfig):  # one definition, one default
+        assert all(cls.__dataclass_fields__[f].default is EngineConfig.__dataclass_fields__[f].default for f in shared)

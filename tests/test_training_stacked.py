@@ -13,11 +13,10 @@ torch.set_num_threads(1)
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
 from pde_lib.models import MODELS, build_model  # noqa: E402
 from pde_lib.params import validate_machine  # noqa: E402
-from pde_lib.training import TrainConfig, make_optimizer, run_training  # noqa: E402
-from pde_lib.training.cuda_graph import GraphedStep  # noqa: E402
-from pde_lib.training.group import run_training_group  # noqa: E402
-from pde_lib.training.stacked import (StackedModel, member_optimizer_state,  # noqa: E402
-                                      stack_optimizer_states)
+from pde_lib.engine.cuda_graph import GraphedStep  # noqa: E402
+from pde_lib.engine.optim import make_optimizer  # noqa: E402
+from pde_lib.engine.stacked import StackedModel, member_optimizer_state, stack_optimizer_states  # noqa: E402
+from pde_lib.training import TrainConfig, run_training, run_training_group  # noqa: E402
 from pde_lib.training.stacked_data import StackedBatches  # noqa: E402
 from test_training import TINY, _strip, data  # noqa: E402,F401  (data: module fixture)
 

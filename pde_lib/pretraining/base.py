@@ -131,7 +131,7 @@ class Strategy:
             raise DataError(f"trajectories have {u.shape[1]} frames, fewer than the window {self.window}")
         if self.window_start == "first":
             return u[:, : self.window]
-        from pde_lib.training.windowing import next_step, random_starts
+        from pde_lib.engine.windowing import next_step, random_starts
 
         starts = random_starts(u.shape[0], u.shape[1], self.window, generator, u.device)
         return next_step(u, starts, self.window)[0]

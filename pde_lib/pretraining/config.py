@@ -3,20 +3,19 @@ sections 5, 7)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pde_lib.augmentations.options import AugmentationOptions
+from pde_lib.engine.config import EngineConfig
+from pde_lib.engine.windowing import TASKS
 from pde_lib.errors import ConfigError
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
-from pde_lib.utils.config import (RunConfig, check_bools, check_float, check_int, check_model_kwargs,
-                                  check_optim, check_paths)
-
-TASKS = ("fixed_future", "next_step")
+from pde_lib.utils.config import check_bools, check_float, check_int, check_model_kwargs, check_optim, check_paths
 
 
 @dataclass
-class PretrainConfig(RunConfig, AugmentationOptions):
-    """One pretraining run.
+class PretrainConfig(EngineConfig, AugmentationOptions):
+    """One pretraining run: the shared run fields of ``EngineConfig`` and its own.
 
     ``data`` is the pretraining HDF5 file (``group`` None: its single group); ``samples`` takes the
     first n samples (None: all). A fraction ``holdout`` of them (a seeded random subset, at least
@@ -25,31 +24,21 @@ class PretrainConfig(RunConfig, AugmentationOptions):
     original study's choice). ``task`` is the transfer strategy's downstream task. ``window_start``:
     "first" (frames 0..window-1) or "random" (a random start per sample and batch). Augmentations
     append copies of the training samples (``pde_lib.augmentations.augment_dataset``); strengths
-    left None use the augmentation's default. ``out`` None: nothing is written."""
+    left None use the augmentation's default. ``out`` None: nothing is written. ``resume`` (off
+    by default): write ``out/checkpoint.pt`` (backbone, head, optimiser, random streams, history)
+    after every epoch and continue from it when present; off, pretraining writes no checkpoint."""
 
     kind = "pretraining"
+    FIELD_ORDER = ("strategy", "model", "data", "group", "samples", "epochs", "batch_size", "lr", "weight_decay",
+                   "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task",
+                   "window", "window_start", "holdout", "progress", "resume")
 
     strategy: str = "none"
-    model: str = "fno2d"
     data: str | None = None
     group: str | None = None
-    samples: int | None = None
-    epochs: int = 200
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-6
-    lr_min: float = 1e-5
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
-    model_kwargs: dict = field(default_factory=dict)
-    condition_on_coeffs: bool = False
     head_input: str = "features"
-    task: str = "fixed_future"
-    window: int = 8
     window_start: str = "first"
     holdout: float = 0.05
-    progress: bool = True
 
     def validate(self) -> None:
         """Types and ranges of every field (names are checked against the registries by the loop)."""
@@ -70,5 +59,5 @@ class PretrainConfig(RunConfig, AugmentationOptions):
         for key, valid in (("head_input", HEAD_INPUTS), ("task", TASKS), ("window_start", WINDOW_STARTS)):
             if getattr(self, key) not in valid:
                 raise ConfigError(f"{key} must be one of {', '.join(valid)}, got {getattr(self, key)!r}")
-        check_bools(self, "condition_on_coeffs", "progress")
+        check_bools(self, "condition_on_coeffs", "progress", "resume")
         check_model_kwargs(self)

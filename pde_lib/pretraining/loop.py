@@ -1,11 +1,18 @@
 """``run_pretraining(config) -> metrics``: pretrain a backbone with one strategy
 (docs/protocol.md sections 5, 7).
 
+A thin layer on the training engine (``pde_lib.engine``): the pretext objective
+``(inputs, target) -> strategy.loss(model, head, (inputs, target))`` in the engine's step loop
+(``engine.stepper``), the epochs in its driver (``engine.driver``).
+
 Order of work: validate the config and the strategy / model names, load and check the data, build
-the backbone (seeded exactly as a from-scratch training run builds it) and check the strategy can
-apply to it, hold out a fraction of the samples, append augmented copies, build the head, then
-train head + backbone with one AdamW and a cosine schedule over every optimiser step. Only the
-backbone's weights are written (``out/backbone.pt``), never the head's.
+the backbone (seeded exactly as a from-scratch training run builds it, ``engine.seeding``) and
+check the strategy can apply to it, hold out a fraction of the samples, append augmented copies,
+build the head, then train head + backbone with one AdamW and a cosine schedule over every
+optimiser step. Each epoch ends with the pretext scores on the held-out samples. Only the
+backbone's weights are written (``out/backbone.pt``), never the head's. With ``resume=True`` (off
+by default) the engine also writes ``out/checkpoint.pt`` after every epoch (backbone, head,
+optimiser, random streams, history) and a rerun continues from it exactly.
 
 Random streams, each seeded from ``config.seed`` alone (so they are the same for every strategy):
 backbone initialisation (global torch RNG, seeded just before the model is built), batch order
@@ -14,21 +21,27 @@ run's device, so a step never synchronises with the host), the held-out pretext 
 each epoch, so every epoch scores the same pretext problems), augmentation and input noise.
 
 An epoch whose pretext loss or weights are not finite stops the run with a one-line TrainingError;
-nothing is written (no backbone.pt, no metrics)."""
+no backbone.pt or metrics are written (with ``resume``, the last good checkpoint stays)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
 
+from pde_lib.engine.checkpoint import save_backbone
+from pde_lib.engine.data import augment_copies
+from pde_lib.engine.driver import run_epoch, train_runs
+from pde_lib.engine.optim import make_optimizer, make_scheduler
+from pde_lib.engine.run import Run, check_resume
+from pde_lib.engine.seeding import build_run_model, derived_seed
+from pde_lib.engine.stepper import Stepper
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.config import PretrainConfig
 from pde_lib.utils.atomic import write_json
-from pde_lib.utils.divergence import check_epoch, finite_weights
+from pde_lib.utils.device import resolve_device
 from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit
 
@@ -47,8 +60,6 @@ def build_strategy(config: PretrainConfig):
 
 def split_holdout(ds, fraction: float, seed: int):
     """(train, held-out) datasets: a seeded random ``fraction`` of ``ds`` (>= 1 sample if > 0)."""
-    from pde_lib.training.data import derived_seed
-
     n = len(ds)
     n_hold = 0 if fraction <= 0 else max(1, int(round(fraction * n)))
     if n - n_hold < 2:
@@ -63,19 +74,6 @@ def split_holdout(ds, fraction: float, seed: int):
 def _batch_slices(n: int, batch_size: int) -> list[slice]:
     """Batches of ``batch_size``; a trailing batch of one sample is dropped (no pairs for PICL)."""
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size) if min(i + batch_size, n) - i >= 2]
-
-
-def _augment(ds, config: PretrainConfig):
-    try:
-        from pde_lib.augmentations import augment_dataset
-    except ImportError as exc:
-        raise ConfigError(f"augmentation {config.augmentation} requested but "
-                          f"pde_lib.augmentations.augment_dataset is not available ({exc})") from exc
-    from pde_lib.training.data import derived_seed
-
-    gen = torch.Generator().manual_seed(derived_seed(config.seed, "augmentation"))
-    return augment_dataset(ds, list(config.augmentation), config.augmentation_ratio, gen,
-                           strict=config.strict_augmentation, **config.augmentation_strengths())
 
 
 def _step_inputs(strategy, ds, idx, gen, noise_gen, progress):
@@ -116,22 +114,26 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
     return {k: float(v) / max(count, 1) for k, v in sums.items()}
 
 
-class PretrainRun:
-    """A prepared pretraining run: strategy, backbone, head, data, optimiser and random streams.
-    ``run_pretraining`` is ``prepare_pretraining`` + ``train_epoch`` per epoch + ``finish``."""
+class PretrainRun(Run):
+    """A prepared pretraining run (an engine ``Run``): strategy, backbone, head (a checkpointed
+    module), data, optimiser, the engine's ``Stepper`` over the pretext objective, and the
+    random streams ``data`` (batch order), ``pretext`` (labels, masks, starts; on the run's
+    device) and ``noise``. ``run_pretraining`` is ``prepare_pretraining`` + the engine's driver +
+    ``finish``; ``train_epoch(epoch)`` runs one epoch of it."""
+
+    resume_ignores = ("resume", "progress", "out")
+    nothing_kept = "pretraining keeps no checkpoint, so nothing was written"
 
     def __init__(self, config: PretrainConfig):
         from pde_lib.data import load_dataset
-        from pde_lib.models import MODELS, build_model
-        from pde_lib.training.data import derived_seed, resolve_device
-        from pde_lib.training.optim import make_optimizer, make_scheduler
+        from pde_lib.models import MODELS
 
         self.t_start = time.perf_counter()
-        self.config = config
         self.strategy = strategy = build_strategy(config)
         MODELS.get(config.model)
         if config.data is None:
             raise ConfigError("data (the pretraining HDF5 file) is required")
+        check_resume(config)
         self.device = device = resolve_device(config.device)
         ds = load_dataset(config.data, group=config.group, n=config.samples, device=device)
         if len(ds) < 2:
@@ -139,36 +141,87 @@ class PretrainRun:
         strategy.check_data(ds)
         self.data = ds
 
-        torch.manual_seed(config.seed)  # the same initialisation as a from-scratch training run
-        self.model = build_model(config.model, in_frames=config.window, coeff_dim=5,
-                                 condition_on_coeffs=config.condition_on_coeffs, **config.model_kwargs)
-        strategy.check_model(self.model, ds.u.shape[-1])
+        model = build_run_model(config)  # the same initialisation as a from-scratch training run
+        strategy.check_model(model, ds.u.shape[-1])
         self.train, self.holdout = split_holdout(ds, config.holdout if strategy.trains else 0.0, config.seed)
         self.n_train_original = len(self.train)
         if config.augmentation and strategy.trains:
-            self.train = _augment(self.train, config)
+            self.train = augment_copies(self.train, config)
         strategy.setup(self.train)
         torch.manual_seed(derived_seed(config.seed, "pretrain-head"))
-        self.head = strategy.build_head(self.model, config.head_input)
-        self.model.to(device)
+        self.head = strategy.build_head(model, config.head_input)
+        model.to(device)
         self.head.to(device)
+
+        history: dict[str, Any] = {"pretext_loss": [], "holdout_loss": [], "lr": []}
+        if strategy.classification:
+            history.update(pretext_accuracy=[], holdout_accuracy=[])
+        history["pretext_stats"] = {}  # other per-epoch statistics (e.g. PICL's margin)
+        gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
+                "pretext": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "pretext")),
+                "noise": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))}
+        super().__init__(config, model, gens, modules={"head": self.head}, checkpoint=config.resume,
+                         history=history)
+        self.resume()
 
         self.epochs = config.epochs if strategy.trains else 0
         self.slices = _batch_slices(len(self.train), config.batch_size)
-        self.optimizer = self.scheduler = None
+        self.optimizer = self.scheduler = self.stepper = None
         if self.epochs:
             params = list(self.model.parameters()) + list(self.head.parameters())
             self.optimizer = make_optimizer(params, config.lr, config.weight_decay)
             self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min)
-        self.order_gen = torch.Generator().manual_seed(derived_seed(config.seed, "data"))
-        self.pretext_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "pretext"))
-        self.noise_gen = torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))
+            self.restore_optimizer(self.optimizer, self.scheduler)
+            self.stepper = Stepper(self.objective, self.batches, self.optimizer, self.scheduler,
+                                   modules=(self.model, self.head))
         self.hold_seed = derived_seed(config.seed, "pretext-holdout")
-        self.history: dict[str, Any] = {"pretext_loss": [], "holdout_loss": [], "lr": []}
-        if strategy.classification:
-            self.history.update(pretext_accuracy=[], holdout_accuracy=[])
-        self.extra_stats: dict[str, list] = {}
 
+    @property
+    def what(self) -> str:
+        return f"pretraining {self.config.model}/{self.config.strategy}"
+
+    # ---- the engine's interface -----------------------------------------------------------
+    def objective(self, inputs: dict, target) -> tuple[torch.Tensor, dict]:
+        """The pretext objective: the strategy's loss of backbone + head on one batch."""
+        return self.strategy.loss(self.model, self.head, (inputs, target))
+
+    def batches(self, epoch: int):
+        """One epoch of pretext batches ``((inputs, target), b)``: the training samples in a
+        seeded order, batches of ``batch_size`` (a trailing single sample dropped), pretext draws
+        from the ``pretext`` stream, input noise from the ``noise`` stream."""
+        progress = epoch / self.epochs
+        perm = torch.randperm(len(self.train), generator=self.gens["data"]).to(self.device)
+        for sl in self.slices:
+            idx = perm[sl]
+            yield _step_inputs(self.strategy, self.train, idx, self.gens["pretext"], self.gens["noise"],
+                               progress), sl.stop - sl.start
+
+    def end_epoch(self, epoch: int, scores: dict[str, float]) -> dict:
+        """Score the held-out pretext batches; append the epoch's training means, held-out
+        scores and lr to the history."""
+        hold = self.evaluate(progress=epoch / self.epochs)
+        h = self.history
+        h["pretext_loss"].append(scores["loss"])
+        h["holdout_loss"].append(hold.get("loss"))
+        h["lr"].append(self.optimizer.param_groups[0]["lr"])
+        if self.strategy.classification:
+            h["pretext_accuracy"].append(scores["accuracy"])
+            h["holdout_accuracy"].append(hold.get("accuracy"))
+        for k, v in scores.items():
+            if k not in ("loss", "accuracy"):
+                h["pretext_stats"].setdefault(k, []).append(v)
+        return {"train": scores, "holdout": hold}
+
+    def postfix(self, report: dict) -> dict:
+        train, hold = report["train"], report["holdout"]
+        post = {"loss": sig(train["loss"])}
+        if self.strategy.classification:
+            post["acc"] = f"{train['accuracy']:.3f}"
+            if hold:
+                post["hold_acc"] = f"{hold['accuracy']:.3f}"
+        return post
+
+    # ---- use --------------------------------------------------------------------------------
     def evaluate(self, ds=None, seed: int | None = None, progress: float = 0.0) -> dict:
         """Pretext loss/stats of the current backbone + head on fixed pretext batches of ``ds``
         (default: the held-out samples)."""
@@ -179,57 +232,22 @@ class PretrainRun:
                                 self.hold_seed if seed is None else seed, progress)
 
     def train_epoch(self, epoch: int) -> dict:
-        """One epoch of AdamW steps on the training samples (a seeded order); appends to
-        ``history`` and returns the epoch's training means and held-out scores."""
-        strategy, model, head = self.strategy, self.model, self.head
-        progress = epoch / self.epochs
-        model.train()
-        head.train()
-        perm = torch.randperm(len(self.train), generator=self.order_gen).to(self.device)
-        sums: dict[str, torch.Tensor] = {}
-        count = 0
-        for sl in self.slices:
-            idx = perm[sl]
-            batch = _step_inputs(strategy, self.train, idx, self.pretext_gen, self.noise_gen, progress)
-            loss, stats = strategy.loss(model, head, batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            self.scheduler.step()
-            b = sl.stop - sl.start
-            for k, v in {"loss": loss, **stats}.items():
-                sums[k] = sums.get(k, 0.0) + v.detach() * b
-            count += b
-        train = {k: float(v) / count for k, v in sums.items()}  # one host sync per epoch
-        params = list(model.parameters()) + list(head.parameters())
-        what = f"pretraining {self.config.model}/{self.config.strategy}"
-        check_epoch(train["loss"], finite_weights(params)[0], what=what, epoch=epoch + 1,
-                    kept="pretraining keeps no checkpoint, so nothing was written")
-        hold = self.evaluate(progress=progress)
-        h = self.history
-        h["pretext_loss"].append(train["loss"])
-        h["holdout_loss"].append(hold.get("loss"))
-        h["lr"].append(self.optimizer.param_groups[0]["lr"])
-        if strategy.classification:
-            h["pretext_accuracy"].append(train["accuracy"])
-            h["holdout_accuracy"].append(hold.get("accuracy"))
-        for k, v in train.items():
-            if k not in ("loss", "accuracy"):
-                self.extra_stats.setdefault(k, []).append(v)
-        return {"train": train, "holdout": hold}
+        """One epoch of the engine's driver: AdamW steps on the training samples, the divergence
+        check, held-out scores, history (and, with ``resume``, the checkpoint). Returns
+        ``{"train": training means, "holdout": held-out scores}``."""
+        return run_epoch([self], self.stepper, epoch)[0]
 
     def finish(self) -> dict:
         """The metrics dict; writes OUT/backbone.pt (backbone only) and OUT/pretrain_metrics.json."""
-        from pde_lib.training.checkpoint import save_backbone
-
         config, ds, model = self.config, self.data, self.model
+        history = {k: v for k, v in self.history.items() if k not in ("pretext_stats", "wall_time_s")}
         metrics: dict[str, Any] = {
             "strategy": config.strategy, "model": config.model, "model_config": dict(model.config),
             "head_input": config.head_input, "classification": self.strategy.classification,
             "chance_accuracy": self.strategy.chance,
             "max_accuracy": self.strategy.max_accuracy if self.strategy.classification else None,
-            **self.history, "pretext_stats": self.extra_stats,
-            "epochs": len(self.history["pretext_loss"]), "steps": len(self.history["pretext_loss"]) * len(self.slices),
+            **history, "pretext_stats": self.history["pretext_stats"],
+            "epochs": len(history["pretext_loss"]), "steps": len(history["pretext_loss"]) * len(self.slices),
             "n_params_backbone": sum(p.numel() for p in model.parameters()),
             "n_params_head": sum(p.numel() for p in self.head.parameters()),
             "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
@@ -250,16 +268,20 @@ class PretrainRun:
 
 
 def prepare_pretraining(config: PretrainConfig | dict) -> PretrainRun:
-    """Validate ``config``, load and check the data, build backbone, head and optimiser."""
+    """Validate ``config``, load and check the data, build backbone, head and optimiser, and
+    (with ``resume``) load the checkpoint to continue from."""
     if isinstance(config, dict):
         config = PretrainConfig.from_dict(config)
     config.validate()
     return PretrainRun(config)
 
 
-def run_pretraining(config: PretrainConfig | dict) -> dict:
+def run_pretraining(config: PretrainConfig | dict, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
     """Pretrain ``config.model`` with ``config.strategy``; return the metrics dict (also written
     to ``out/pretrain_metrics.json``, with the backbone in ``out/backbone.pt``, when ``out`` is set).
+    ``on_epoch_end(epoch, history)`` is called after each epoch (and its checkpoint, with
+    ``resume``; epoch counted from 1); an exception from it stops the run, which ``resume=True``
+    then continues exactly.
 
     Metrics: ``pretext_loss`` per epoch (mean over training batches); for classification
     strategies ``pretext_accuracy`` per epoch on training batches and ``holdout_accuracy`` on the
@@ -269,16 +291,6 @@ def run_pretraining(config: PretrainConfig | dict) -> dict:
     ``params`` (the config), ``seed``, ``git_commit``, ``data_sha256``; ``wall_time_s``."""
     run = prepare_pretraining(config)
     cfg = run.config
-    bar = tqdm(range(run.epochs), desc=f"pretrain {cfg.model}/{cfg.strategy}", unit="epoch",
-               disable=not cfg.progress)
-    for epoch in bar:
-        scores = run.train_epoch(epoch)
-        train, hold = scores["train"], scores["holdout"]
-        post = {"loss": sig(train["loss"])}
-        if run.strategy.classification:
-            post["acc"] = f"{train['accuracy']:.3f}"
-            if hold:
-                post["hold_acc"] = f"{hold['accuracy']:.3f}"
-        bar.set_postfix(post)
-    bar.close()
+    hook = None if on_epoch_end is None else (lambda epoch, histories: on_epoch_end(epoch, histories[0]))
+    train_runs([run], run.stepper, epochs=run.epochs, desc=f"pretrain {cfg.model}/{cfg.strategy}", on_epoch_end=hook)
     return run.finish()

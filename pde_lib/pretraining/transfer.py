@@ -6,12 +6,12 @@ backbone is transferred; the loss is the per-sample relative L2 error averaged o
 
 from __future__ import annotations
 
+from pde_lib.engine.windowing import TASKS
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.pretraining.base import Strategy
 from pde_lib.pretraining.heads import NoHead
 
-TASKS = ("fixed_future", "next_step")
 FIXED_FUTURE_TARGET = 31
 
 
@@ -45,7 +45,7 @@ class Transfer(Strategy):
         return NoHead()
 
     def make_batch(self, u, coeffs, pde_index, grid, generator, progress=0.0):
-        from pde_lib.training.windowing import fixed_future, next_step, random_starts
+        from pde_lib.engine.windowing import fixed_future, next_step, random_starts
 
         if self.task == "fixed_future":
             x, y = fixed_future(u, window=self.window, target=FIXED_FUTURE_TARGET)
@@ -56,7 +56,7 @@ class Transfer(Strategy):
         return self.inputs(x, grid, coeffs), y
 
     def loss(self, model, head, batch):
-        from pde_lib.training.losses import relative_l2
+        from pde_lib.engine.losses import relative_l2
 
         inputs, y = batch
         pred = model(inputs["frames"], inputs["grid"], inputs["coeffs"])

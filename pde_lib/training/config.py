@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pde_lib.augmentations.options import AugmentationOptions
+from pde_lib.engine.config import EngineConfig
+from pde_lib.engine.windowing import TASKS
 from pde_lib.errors import ConfigError
-from pde_lib.utils.config import (RunConfig, check_bools, check_int, check_model_kwargs, check_optim,
-                                  check_paths)
-
-TASKS = ("fixed_future", "next_step")
+from pde_lib.utils.config import check_bools, check_int, check_model_kwargs, check_optim, check_paths
 
 
 @dataclass
-class TrainConfig(RunConfig, AugmentationOptions):
-    """One training run. Files are HDF5 paths; ``*_group`` None means the file's single group;
-    ``pde`` None or "all" keeps every sample; ``samples`` takes the first n training samples
-    (nested prefixes). Strength fields left None use the augmentation's own default."""
+class TrainConfig(EngineConfig, AugmentationOptions):
+    """One training run: the shared run fields of ``EngineConfig`` (model, task, samples,
+    schedule, seed, device, out, window, resume, progress) and its own. Files are HDF5 paths;
+    ``*_group`` None means the file's single group; ``pde`` None or "all" keeps every sample;
+    ``samples`` takes the first n training samples (nested prefixes); ``init`` a backbone
+    checkpoint to start from; ``target_frame`` the fixed-future target (and the end of the
+    next-step rollout); ``eval_every`` epochs between validations; ``cuda_graphs`` replays each
+    step as a CUDA graph. Strength fields left None use the augmentation's own default."""
 
     kind = "training"
+    FIELD_ORDER = ("model", "task", "train", "valid", "test", "train_group", "valid_group", "test_group", "pde",
+                   "samples", "epochs", "batch_size", "lr", "weight_decay", "lr_min", "seed", "device", "out",
+                   "init", "model_kwargs", "condition_on_coeffs", "window", "target_frame", "resume", "progress",
+                   "eval_every", "cuda_graphs")
 
-    model: str = "fno2d"
-    task: str = "fixed_future"
     train: str | None = None
     valid: str | None = None
     test: str | None = None
@@ -29,22 +34,8 @@ class TrainConfig(RunConfig, AugmentationOptions):
     valid_group: str | None = None
     test_group: str | None = None
     pde: str | None = None
-    samples: int | None = None
-    epochs: int = 200
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 1e-6
-    lr_min: float = 1e-5
-    seed: int = 0
-    device: str = "cpu"
-    out: str | None = None
     init: str | None = None
-    model_kwargs: dict = field(default_factory=dict)
-    condition_on_coeffs: bool = False
-    window: int = 8
     target_frame: int = 31
-    resume: bool = False
-    progress: bool = True
     eval_every: int = 1
     cuda_graphs: bool = False
 

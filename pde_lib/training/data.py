@@ -3,23 +3,13 @@ files, the PDE filter, the sample count, the window, and the (optional) augmente
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
-import torch
-
 from pde_lib.data import PDE_NAMES, Dataset, load_dataset
+from pde_lib.engine.data import augment_copies
+from pde_lib.engine.windowing import check_window
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.training.config import TrainConfig
-from pde_lib.training.windowing import check_window
-from pde_lib.utils.device import resolve_device  # noqa: F401 (re-exported)
-
-
-def derived_seed(seed: int, stream: str) -> int:
-    """A 63-bit seed for one named random stream of a run (data order, augmentation, noise), so
-    the streams are independent and each is the same whatever the model or strategy."""
-    digest = hashlib.sha256(f"{seed}:{stream}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
 
 
 @dataclass
@@ -64,19 +54,5 @@ def load_run_data(config: TrainConfig, device) -> RunData:
                             f"train file {train.path} has {res}x{res}")
     n_original = len(train)
     if config.augmentation:
-        train = augment_train(train, config)
+        train = augment_copies(train, config)
     return RunData(train=train, valid=valid, test=test, n_train_original=n_original)
-
-
-def augment_train(train: Dataset, config: TrainConfig) -> Dataset:
-    """Append augmented copies (``pde_lib.augmentations.augment_dataset``), seeded from the run
-    seed so every strategy sees the same augmented set."""
-    try:
-        from pde_lib.augmentations import augment_dataset
-    except ImportError as exc:
-        raise ConfigError(
-            f"augmentation {config.augmentation} requested but pde_lib.augmentations.augment_dataset "
-            f"is not available ({exc}); run without --augmentation") from exc
-    generator = torch.Generator().manual_seed(derived_seed(config.seed, "augmentation"))
-    return augment_dataset(train, list(config.augmentation), config.augmentation_ratio, generator,
-                           strict=config.strict_augmentation, **config.augmentation_strengths())

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 
 from pde_lib.data import Dataset
-from pde_lib.training.losses import relative_l2
-from pde_lib.training.windowing import check_window, fixed_future
+from pde_lib.engine.losses import relative_l2
+from pde_lib.engine.windowing import check_window, fixed_future
 
 
 def _chunks(n: int, size: int):

@@ -1,5 +1,6 @@
 """``run_training_group(configs) -> [metrics]``: several training runs stepped together as
-stacked runs (``stacked.py``), optionally replayed as CUDA graphs (``cuda_graph.py``).
+stacked runs (``engine.stacked``: a ``StackedStepper`` in the engine's driver), optionally
+replayed as CUDA graphs (``engine.cuda_graph``).
 
 Each run gets what ``run_training`` would give it: the same checks before training, the same
 initialisation, batches, noise and schedule, its own model selection on valid, its own
@@ -20,21 +21,15 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from tqdm.auto import tqdm
-
+from pde_lib.engine.driver import train_runs
+from pde_lib.engine.optim import make_optimizer, make_scheduler
+from pde_lib.engine.stacked import (StackedModel, StackedStepper, restore_group_options,
+                                    stack_optimizer_states)
 from pde_lib.errors import ConfigError
-from pde_lib.training.checkpoint import save_training_state
 from pde_lib.training.config import TrainConfig
-from pde_lib.training.data import resolve_device
-from pde_lib.training.evaluate import evaluate
-from pde_lib.training.optim import make_optimizer, make_scheduler
-from pde_lib.training.run_setup import RunState, divergence_context, finish_run, prepare_run
-from pde_lib.training.stacked import (StackedModel, member_optimizer_state, restore_group_options,
-                                      stack_optimizer_states)
+from pde_lib.training.run_setup import RunState, finish_run, prepare_run
 from pde_lib.training.stacked_data import StackedBatches
-from pde_lib.training.stacked_epoch import StackedEpoch
-from pde_lib.utils.divergence import check_epoch, finite_weights
-from pde_lib.utils.formatting import sig
+from pde_lib.utils.device import resolve_device
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
@@ -55,6 +50,8 @@ def check_stackable(configs: Sequence[TrainConfig]) -> None:
 
 
 def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: int):
+    """AdamW + cosine over the stacked weights; a resumed group stacks its runs' saved states
+    (the global RNG is not restored: stacked steps draw none)."""
     cfg = members[0].config
     capturable = cfg.cuda_graphs and next(iter(stacked.params.values())).device.type == "cuda"
     optimizer = make_optimizer(stacked.parameters(), cfg.lr, cfg.weight_decay, capturable=capturable)
@@ -65,6 +62,8 @@ def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: 
         optimizer.load_state_dict(stack_optimizer_states([m.state["optimizer"] for m in members]))
         restore_group_options(optimizer, live)
         scheduler.load_state_dict(members[0].state["scheduler"])
+    for m in members:
+        m.state = None  # free the loaded checkpoint
     return optimizer, scheduler
 
 
@@ -76,42 +75,13 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
     batches = StackedBatches([m.data.train for m in members], cfg.task, cfg.window, cfg.target_frame,
                              cfg.batch_size)
     optimizer, scheduler = _optimizer(stacked, members, math.ceil(batches.n / cfg.batch_size))
-    run_epoch = StackedEpoch(stacked, batches, optimizer, scheduler, cuda_graphs=cfg.cuda_graphs)
-    for m in members:
-        m.state = None  # free the loaded checkpoint
-    start = members[0].start_epoch
-    bar = tqdm(range(start, cfg.epochs), desc=f"train {len(members)} x {cfg.model}/{cfg.task}", unit="epoch",
-               disable=not cfg.progress, initial=start, total=cfg.epochs)
-    eval_args = (cfg.task, cfg.window, cfg.target_frame, cfg.batch_size)
-    for epoch in bar:
-        t_epoch = time.perf_counter()
-        losses = run_epoch([m.gens["data"] for m in members], [m.gens["noise"] for m in members])
-        weights_ok = finite_weights(stacked.parameters(), runs=len(members))
-        for k, m in enumerate(members):  # before any run's checkpoint of this epoch is written
-            check_epoch(losses[k], weights_ok[k], **divergence_context(m.config, m.ckpt_path, epoch))
-        evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
-        opt_state = optimizer.state_dict() if any(m.ckpt_path for m in members) else None
-        for k, m in enumerate(members):
-            stacked.to_member(k, m.model)
-            valid = evaluate(m.model, m.data.valid, *eval_args, full=False)["rel_l2"] if evaluate_now else None
-            if valid is not None and valid < m.best["valid"]:
-                m.best = {"epoch": epoch + 1, "valid": valid,
-                          "state_dict": {n: v.detach().clone() for n, v in m.model.state_dict().items()}}
-            m.history["train_loss"].append(losses[k])
-            m.history["valid_curve"].append(valid)
-        elapsed = time.perf_counter() - t_epoch
-        for k, m in enumerate(members):
-            m.history["wall_time_s"] += elapsed  # the group's epoch: every run progressed during it
-            if m.ckpt_path is not None:
-                save_training_state(m.ckpt_path, config=m.config.to_dict(), epoch=epoch + 1, model=m.model,
-                                    optimizer=member_optimizer_state(opt_state, k), scheduler=scheduler,
-                                    generators=m.gens, best=m.best, history=m.history)
-        bar.set_postfix(loss=sig(sum(losses) / len(losses)))
-        if on_epoch_end is not None:
-            on_epoch_end(epoch + 1, [m.history for m in members])
-    bar.close()
-    return {"stacked_runs": len(members), "cuda_graphs": bool(run_epoch.step.enabled),
-            "cuda_graph_shapes": run_epoch.step.n_graphs}
+    data_gens, noise_gens = [m.gens["data"] for m in members], [m.gens["noise"] for m in members]
+    stepper = StackedStepper(stacked, batches.objective(stacked), lambda epoch: batches.epoch(data_gens, noise_gens),
+                             optimizer, scheduler, cuda_graphs=cfg.cuda_graphs and batches.device.type == "cuda")
+    train_runs(members, stepper, epochs=cfg.epochs, desc=f"train {len(members)} x {cfg.model}/{cfg.task}",
+               on_epoch_end=on_epoch_end)
+    return {"stacked_runs": len(members), "cuda_graphs": bool(stepper.step.enabled),
+            "cuda_graph_shapes": stepper.step.n_graphs}
 
 
 def run_training_group(configs: Sequence[TrainConfig | dict],

@@ -1,49 +1,42 @@
-"""What a training run has before its first step and does after its last, shared by the
-single-run trainer (``trainer.py``) and the stacked runner (``group.py``).
+"""What a fine-tuning run has before its first step and does after its last, shared by the
+single-run trainer (``trainer.py``) and the stacked runner (``group.py``); the epochs between are
+the engine's (``engine.driver``).
 
 ``prepare_run(config, device) -> RunState``: load and check the data, build the seeded model and
 load ``init``, check one forward pass, seed the random streams and read the checkpoint to resume
-from: everything that can fail does so before any training. ``finish_run`` loads the selected
-state, evaluates valid and test and writes ``model.pt``, ``test_per_sample.json`` (each test
-sample's error, its copy-last-frame error and its data seed, in test-file order, so comparisons can
-pair on test samples) and, last, ``metrics.json``."""
+from: everything that can fail does so before any training. ``RunState.end_epoch`` is the
+per-epoch validation and best-state selection. ``finish_run`` loads the selected state, evaluates
+valid and test and writes ``model.pt``, ``test_per_sample.json`` (each test sample's error, its
+copy-last-frame error and its data seed, in test-file order, so comparisons can pair on test
+samples) and, last, ``metrics.json``."""
 
 from __future__ import annotations
 
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from pde_lib.engine.checkpoint import load_backbone, save_backbone
+from pde_lib.engine.run import CHECKPOINT_NAME, Run, check_resume
+from pde_lib.engine.seeding import build_run_model, derived_seed
 from pde_lib.errors import ConfigError
-from pde_lib.training.checkpoint import load_backbone, load_training_state, save_backbone
 from pde_lib.training.config import TrainConfig
-from pde_lib.training.data import RunData, derived_seed, load_run_data
+from pde_lib.training.data import RunData, load_run_data
 from pde_lib.training.evaluate import copy_last_errors, evaluate
 from pde_lib.utils.atomic import write_json
+from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit, sha256_file
 
-CHECKPOINT_NAME = "checkpoint.pt"
+__all__ = ["CHECKPOINT_NAME", "METRICS_NAME", "PER_SAMPLE_NAME", "BACKBONE_NAME", "RunState", "prepare_run",
+           "finish_run"]
+
 METRICS_NAME = "metrics.json"
 PER_SAMPLE_NAME = "test_per_sample.json"
 BACKBONE_NAME = "model.pt"
-#: config keys that may change between an interrupted run and its resumption
-RESUME_IGNORES = ("resume", "progress", "out", "cuda_graphs")
-
-
-def build_run_model(config: TrainConfig) -> torch.nn.Module:
-    """The backbone for ``config``, its weights initialised from ``config.seed`` (on CPU, so the
-    initialisation is the same on every device)."""
-    from pde_lib.models import MODELS, build_model
-
-    MODELS.get(config.model)  # ConfigError listing the valid names
-    torch.manual_seed(config.seed)
-    return build_model(config.model, in_frames=config.window, coeff_dim=5,
-                       condition_on_coeffs=config.condition_on_coeffs, **config.model_kwargs)
 
 
 def check_forward(model, data: RunData, config: TrainConfig) -> None:
@@ -60,32 +53,46 @@ def check_forward(model, data: RunData, config: TrainConfig) -> None:
         raise ConfigError(f"model {config.model!r} returned {tuple(y.shape)}; expected {(x.shape[0], 1, *x.shape[2:])}")
 
 
-@dataclass
-class RunState:
-    """One run: its config, data, backbone module, random streams (``data``, ``noise``),
-    model-selection state (``best``), history, the epoch it starts from and, when resuming,
-    the loaded checkpoint (``state``)."""
+class RunState(Run):
+    """One fine-tuning run: the engine's ``Run`` (model, random streams ``data`` and ``noise``,
+    best state, history ``train_loss`` / ``valid_curve`` / ``wall_time_s``, start epoch, loaded
+    checkpoint) plus its data and the ``init`` backbone it started from."""
 
-    config: TrainConfig
-    data: RunData
-    model: torch.nn.Module
-    gens: dict[str, torch.Generator]
-    init_info: dict | None = None
-    best: dict[str, Any] = field(default_factory=lambda: {"epoch": None, "valid": math.inf, "state_dict": None})
-    history: dict[str, Any] = field(default_factory=lambda: {"train_loss": [], "valid_curve": [], "wall_time_s": 0.0})
-    start_epoch: int = 0
-    state: dict | None = None
+    resume_ignores = ("resume", "progress", "out", "cuda_graphs")
+
+    def __init__(self, config: TrainConfig, data: RunData, model: torch.nn.Module,
+                 gens: dict[str, torch.Generator], init_info: dict | None = None):
+        super().__init__(config, model, gens, history={"train_loss": [], "valid_curve": []})
+        self.data, self.init_info = data, init_info
 
     @property
-    def ckpt_path(self) -> Path | None:
-        return None if self.config.out is None else Path(self.config.out) / CHECKPOINT_NAME
+    def what(self) -> str:
+        c = self.config
+        return f"training {c.model}/{c.task}" + (f" into {c.out}" if c.out is not None else "")
+
+    def end_epoch(self, epoch: int, scores: dict[str, float]) -> dict:
+        """Validate when due (every ``eval_every`` epochs and after the last), keep the state
+        with the lowest valid error, record ``train_loss`` and ``valid_curve``."""
+        c = self.config
+        valid = None
+        if (epoch + 1) % c.eval_every == 0 or epoch + 1 == c.epochs:
+            valid = evaluate(self.model, self.data.valid, c.task, c.window, c.target_frame, c.batch_size,
+                             full=False)["rel_l2"]
+            if valid < self.best["valid"]:
+                self.best = {"epoch": epoch + 1, "valid": valid,
+                             "state_dict": {k: v.detach().clone() for k, v in self.model.state_dict().items()}}
+        self.history["train_loss"].append(scores["loss"])
+        self.history["valid_curve"].append(valid)
+        return {"loss": scores["loss"], "valid": valid}
+
+    def postfix(self, report: dict) -> dict:
+        return {"loss": sig(report["loss"]), "valid": "-" if report["valid"] is None else sig(report["valid"])}
 
 
 def prepare_run(config: TrainConfig, device: torch.device) -> RunState:
     """Load and check the data, build and initialise the model, check one forward pass and read
     the checkpoint to resume from: everything that can fail does so before any training."""
-    if config.resume and config.out is None:
-        raise ConfigError("resume=True needs an out folder holding the checkpoint to resume from")
+    check_resume(config)
     data = load_run_data(config, device)
     model = build_run_model(config)
     init_info = None
@@ -96,27 +103,9 @@ def prepare_run(config: TrainConfig, device: torch.device) -> RunState:
     check_forward(model, data, config)
     gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
             "noise": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "noise"))}
-    m = RunState(config=config, data=data, model=model, gens=gens, init_info=init_info)
-    if config.resume and m.ckpt_path.exists():
-        state = load_training_state(m.ckpt_path, config.to_dict(), ignore=RESUME_IGNORES)
-        model.load_state_dict(state["state_dict"])
-        for k, g in gens.items():
-            g.set_state(state["generators"][k])
-        m.best, m.history, m.start_epoch, m.state = state["best"], state["history"], state["epoch"], state
-    return m
-
-
-def divergence_context(config: TrainConfig, ckpt_path: Path | None, epochs_done: int) -> dict:
-    """Keyword arguments of ``utils.divergence.check_epoch`` for a run at ``epochs_done``
-    completed epochs: which run it is and what stays on disk if it stops now."""
-    what = f"training {config.model}/{config.task}" + (f" into {config.out}" if config.out is not None else "")
-    if ckpt_path is None:
-        kept = "no out folder, so nothing was written"
-    elif epochs_done == 0:
-        kept = "no checkpoint had been written yet"
-    else:
-        kept = f"the last good checkpoint {ckpt_path} (epoch {epochs_done}) is kept"
-    return {"what": what, "epoch": epochs_done + 1, "kept": kept}
+    run = RunState(config, data, model, gens, init_info)
+    run.resume()
+    return run
 
 
 def select_best(model, best: dict, epochs: int) -> dict:

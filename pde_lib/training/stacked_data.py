@@ -7,7 +7,8 @@ run k therefore holds the same samples, windows and noise as batch j of the same
 alone.
 
 The gather takes index tensors, so a CUDA graph can capture it: per step only the (K, B) sample
-indices and start times change."""
+indices and start times change. ``objective(model)`` is the fine-tuning objective of K stacked
+runs for the engine's ``StackedStepper``: gather, forward, each run's mean per-sample relative L2."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import torch
 
 from pde_lib.data import Dataset
 from pde_lib.errors import ConfigError
-from pde_lib.training.windowing import check_window, random_starts
+from pde_lib.engine.losses import relative_l2
+from pde_lib.engine.windowing import check_window, random_starts
 
 
 class StackedBatches:
@@ -92,3 +94,21 @@ class StackedBatches:
         if z is not None:
             x = x + self.noise_std[rows, idx][..., None, None, None] * z
         return x, y, self.coeffs[rows, idx]
+
+    def epoch(self, data_generators: Sequence[torch.Generator], noise_generators: Sequence[torch.Generator]):
+        """One epoch of ``((idx, starts, z), B)``: (K, B) sample indices, (K, B) start times (next
+        step; else None) and the noise draws (or None), B the samples per run in the step."""
+        perm, starts = self.epoch_order(data_generators)
+        for s in self.batch_slices():
+            idx = perm[:, s]
+            st = None if starts is None else starts[:, s]
+            yield (idx, st, self.draw_noise(idx.shape[1], noise_generators)), idx.shape[1]
+
+    def objective(self, model):
+        """``(idx, starts, z) -> ((K,) mean per-sample relative L2 of each run, {})`` for the
+        stacked backbone ``model`` (an ``engine.stacked.StackedModel``)."""
+        def objective(idx, starts, z):
+            x, y, coeffs = self.gather(idx, starts, z)
+            pred = model(x, self.grid, coeffs)  # (K, B, 1, N, N)
+            return relative_l2(pred.flatten(0, 1), y.flatten(0, 1)).view(self.k, -1).mean(1), {}
+        return objective

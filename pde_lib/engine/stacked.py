@@ -11,6 +11,11 @@ initialisation, batches, noise draws, lr schedule and updates. K small, launch-b
 become one larger step. On a CPU, where a step is compute-bound, it does not pay
 (``benchmarks/train_throughput.py`` measures both).
 
+``StackedStepper`` plugs K stacked runs into the engine's driver: the one step loop of
+``engine.stepper`` with an objective returning the (K,) per-run losses, plus the per-run views
+the driver needs (finite weights per run, run k's weights into its own module, run k's slice of
+the optimiser state for its checkpoint).
+
 Shapes: x (K, B, T_in, N, N), grid (K, 2, N, N), coeffs (K, B, C) -> (K, B, 1, N, N)."""
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any, Sequence
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
+from pde_lib.engine.stepper import BatchSource, Objective, Stepper
 from pde_lib.errors import ConfigError
+from pde_lib.utils.divergence import finite_weights
 
 
 class StackedModel:
@@ -132,3 +139,32 @@ def restore_group_options(optimizer: torch.optim.Optimizer, options: list[dict[s
                 value = float(group[key])
                 group[key] = opts[key]
                 group[key].fill_(value)
+
+
+# ------------------------------------------------------------------------------ the stepper
+class StackedStepper(Stepper):
+    """The engine's step loop for the K runs of ``model``: ``objective(*batch)`` returns the (K,)
+    per-run losses; each epoch's scores are one dict per run. ``cuda_graphs`` (on CUDA) replays
+    each step as one CUDA graph, so the batch must be tensors gathered inside the objective."""
+
+    def __init__(self, model: StackedModel, objective: Objective, batches: BatchSource,
+                 optimizer: torch.optim.Optimizer, scheduler, cuda_graphs: bool = False):
+        super().__init__(objective, batches, optimizer, scheduler, modules=(), cuda_graphs=cuda_graphs)
+        self.model, self.runs = model, model.k
+        self._optimizer_state: dict | None = None
+
+    def epoch(self, epoch: int) -> list[dict[str, float]]:
+        self._optimizer_state = None
+        return super().epoch(epoch)
+
+    def finite_weights(self) -> list[bool]:
+        return finite_weights(self.model.parameters(), runs=self.runs)
+
+    def export(self, k: int, module: torch.nn.Module) -> None:
+        self.model.to_member(k, module)
+
+    def optimizer_state(self, k: int) -> dict:
+        """Run k's slice of the optimiser state, in a single run's format."""
+        if self._optimizer_state is None:  # once per epoch, shared by the K checkpoints
+            self._optimizer_state = self.optimizer.state_dict()
+        return member_optimizer_state(self._optimizer_state, k)

@@ -12,6 +12,9 @@ import torch
 
 from pde_lib.errors import ConfigError
 
+#: the supervised tasks (docs/protocol.md section 3), for fine-tuning and the transfer strategy
+TASKS = ("fixed_future", "next_step")
+
 
 def check_window(n_t: int, window: int, target: int | None = None, what: str = "trajectory") -> None:
     """ConfigError unless ``window`` input frames (and target frame ``target``, if given, or else

@@ -3,8 +3,11 @@
 
 * Backbone checkpoint (what pretraining hands to fine-tuning):
   ``{"model": name, "config": model.config, "state_dict": ..., **provenance}``.
-* Training state (for ``--resume``): model, optimiser, scheduler, RNG states, epoch, best state
-  and history, plus the run's config so a resume with different settings is refused."""
+* Training state (for ``--resume``, ``out/checkpoint.pt``, written by ``engine.driver`` after
+  every epoch): model, optimiser, scheduler, RNG states, epoch, best state and history, plus the
+  run's config so a resume with different settings is refused; pretraining adds ``modules``
+  (its head's state dict). The format is the same for a single and a stacked run, so either
+  runner resumes the other's file."""
 
 from __future__ import annotations
 
@@ -135,10 +138,12 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def save_training_state(path: str | os.PathLike, *, config: dict, epoch: int, model: torch.nn.Module,
                         optimizer: torch.optim.Optimizer | dict, scheduler, generators: dict[str, torch.Generator],
-                        best: dict[str, Any], history: dict[str, Any]) -> None:
+                        best: dict[str, Any], history: dict[str, Any],
+                        modules: dict[str, torch.nn.Module] | None = None) -> None:
     """Everything needed to continue after ``epoch`` completed epochs exactly as if uninterrupted.
     ``optimizer`` is the optimiser or its ``state_dict``.
-    ``best`` holds ``epoch``, ``valid`` and the best ``state_dict``."""
+    ``best`` holds ``epoch``, ``valid`` and the best ``state_dict``; ``modules`` (name -> module)
+    are trained beside the model and stored under ``"modules"`` (absent when there are none)."""
     obj = {
         "format": TRAINING_STATE_FORMAT, "config": config, "epoch": epoch,
         "model": model.name, "model_config": dict(model.config),
@@ -148,6 +153,8 @@ def save_training_state(path: str | os.PathLike, *, config: dict, epoch: int, mo
         "generators": {k: g.get_state() for k, g in generators.items()},
         "rng": rng_state(), "best": best, "history": history, "git_commit": git_commit(),
     }
+    if modules:
+        obj["modules"] = {name: module.state_dict() for name, module in modules.items()}
     _save(path, obj)
 
 
