@@ -10,7 +10,8 @@ from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
 from pde_lib.errors import ConfigError
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
-from pde_lib.pretraining.config import TASKS, PretrainConfig
+from pde_lib.engine.windowing import TASKS
+from pde_lib.pretraining.config import PretrainConfig
 
 
 def _default(name):
@@ -53,7 +54,7 @@ def check_arguments(config: PretrainConfig, overwrite: bool) -> list:
     output folder (never the data file; an earlier pretraining only with --overwrite). Returns
     the old result files --overwrite replaces."""
     from pde_lib.models import MODELS
-    from pde_lib.pretraining.loop import BACKBONE_NAME, METRICS_NAME, build_strategy
+    from pde_lib.pretraining.loop import PRETRAINED_BACKBONE_NAME, PRETRAIN_METRICS_NAME, build_strategy
 
     config.validate()
     build_strategy(config)
@@ -61,7 +62,7 @@ def check_arguments(config: PretrainConfig, overwrite: bool) -> list:
     checks.check_device(config.device)
     if not os.path.isfile(config.data):
         raise ConfigError(f"--data {config.data} does not exist (or is not a file)")
-    return checks.check_output_folder(config.out, (BACKBONE_NAME, METRICS_NAME), [("--data", config.data)],
+    return checks.check_output_folder(config.out, (PRETRAINED_BACKBONE_NAME, PRETRAIN_METRICS_NAME), [("--data", config.data)],
                                       overwrite=overwrite)
 
 

@@ -8,7 +8,8 @@ import os
 from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
 from pde_lib.errors import ConfigError
-from pde_lib.training.config import TASKS, TrainConfig
+from pde_lib.engine.windowing import TASKS
+from pde_lib.training.config import TrainConfig
 
 
 def _default(name):

@@ -5,7 +5,7 @@
   seeded initialisation rule).
 * ``windowing`` (``TASKS``, input/target windows), ``losses`` (relative L2), ``optim`` (AdamW +
   cosine), ``checkpoint`` (atomic backbone and training-state files).
-* ``data``: ``augment_copies`` (a run's seeded augmented copies).
+* ``data``: ``with_augmented_copies`` (a run's seeded augmented copies).
 * ``run``: ``Run``, one run's trained modules, random streams, history and resume state.
 * ``stepper``: ``Stepper``, the one step loop over an objective ``batch -> (loss, stats)``;
   ``cuda_graph`` replays a step as a CUDA graph; ``stacked`` steps K runs as one.

@@ -1,6 +1,6 @@
 """Run data steps shared by pretraining and fine-tuning.
 
-``augment_copies(ds, config)``: append augmented copies of the training samples
+``with_augmented_copies(ds, config)``: append augmented copies of the training samples
 (``pde_lib.augmentations.augment_dataset``: ``config.augmentation`` applied in order to each
 copy, a sample copied with probability ``augmentation_ratio``), drawn from the run's
 ``augmentation`` stream (``derived_seed(config.seed, "augmentation")``), so every strategy and
@@ -15,7 +15,7 @@ from pde_lib.data import Dataset
 from pde_lib.engine.seeding import derived_seed
 
 
-def augment_copies(ds: Dataset, config) -> Dataset:
+def with_augmented_copies(ds: Dataset, config) -> Dataset:
     """``ds`` with augmented copies appended (``config`` carries ``AugmentationOptions``)."""
     from pde_lib.augmentations import augment_dataset
 

@@ -23,7 +23,7 @@ from pde_lib.params.schema import (REQUIRED, Anything, Bool, Float, FractionSpec
                                    did_you_mean, join)
 from pde_lib.pdes import PDES
 from pde_lib.pretraining import STRATEGIES
-from pde_lib.training.config import TASKS
+from pde_lib.engine.windowing import TASKS
 
 #: the PDEs of the pretraining mixture and of the ID/OOD fine-tuning files
 BASE_PDES = ("heat", "advection", "burgers")

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import torch
 
 from pde_lib.engine.checkpoint import save_backbone
-from pde_lib.engine.data import augment_copies
+from pde_lib.engine.data import with_augmented_copies
 from pde_lib.engine.driver import run_epoch, train_runs
 from pde_lib.engine.optim import make_optimizer, make_scheduler
 from pde_lib.engine.run import Run, check_resume
@@ -40,19 +40,18 @@ from pde_lib.engine.seeding import build_run_model, derived_seed
 from pde_lib.engine.stepper import Stepper
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.pretraining.config import PretrainConfig
+from pde_lib.pretraining.registry import STRATEGIES
 from pde_lib.utils.atomic import write_json
 from pde_lib.utils.device import resolve_device
 from pde_lib.utils.formatting import sig
 from pde_lib.utils.provenance import environment, git_commit
 
-BACKBONE_NAME = "backbone.pt"
-METRICS_NAME = "pretrain_metrics.json"
+PRETRAINED_BACKBONE_NAME = "backbone.pt"
+PRETRAIN_METRICS_NAME = "pretrain_metrics.json"
 
 
 def build_strategy(config: PretrainConfig):
     """The strategy object for ``config`` (ConfigError listing the valid names if unknown)."""
-    from pde_lib.pretraining import STRATEGIES
-
     cls = STRATEGIES.get(config.strategy)
     return cls(window=config.window, head_input=config.head_input, window_start=config.window_start,
                task=config.task)
@@ -146,7 +145,7 @@ class PretrainRun(Run):
         self.train, self.holdout = split_holdout(ds, config.holdout if strategy.trains else 0.0, config.seed)
         self.n_train_original = len(self.train)
         if config.augmentation and strategy.trains:
-            self.train = augment_copies(self.train, config)
+            self.train = with_augmented_copies(self.train, config)
         strategy.setup(self.train)
         torch.manual_seed(derived_seed(config.seed, "pretrain-head"))
         self.head = strategy.build_head(model, config.head_input)
@@ -259,11 +258,11 @@ class PretrainRun(Run):
         metrics["wall_time_s"] = time.perf_counter() - self.t_start
         if config.out is not None:
             out = Path(config.out)
-            save_backbone(out / BACKBONE_NAME, model, extra={
+            save_backbone(out / PRETRAINED_BACKBONE_NAME, model, extra={
                 "pretrain_strategy": config.strategy, "pretrain_epochs": metrics["epochs"],
                 "data_sha256": ds.sha256, "seed": config.seed})
-            metrics["backbone"] = str(out / BACKBONE_NAME)
-            write_json(out / METRICS_NAME, metrics)
+            metrics["backbone"] = str(out / PRETRAINED_BACKBONE_NAME)
+            write_json(out / PRETRAIN_METRICS_NAME, metrics)
         return metrics
 
 

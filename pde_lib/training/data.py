@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pde_lib.data import PDE_NAMES, Dataset, load_dataset
-from pde_lib.engine.data import augment_copies
+from pde_lib.engine.data import with_augmented_copies
 from pde_lib.engine.windowing import check_window
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.training.config import TrainConfig
@@ -54,5 +54,5 @@ def load_run_data(config: TrainConfig, device) -> RunData:
                             f"train file {train.path} has {res}x{res}")
     n_original = len(train)
     if config.augmentation:
-        train = augment_copies(train, config)
+        train = with_augmented_copies(train, config)
     return RunData(train=train, valid=valid, test=test, n_train_original=n_original)
