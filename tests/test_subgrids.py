@@ -177,3 +177,12 @@ def test_sweep_cells_runs_only_those_and_reproduces_their_rows(tmp_path):
     b = pd.read_csv(tmp_path / "part" / "results.csv")
     pd.testing.assert_frame_equal(a[a.cell_id.isin(wanted)].reset_index(drop=True), b)
     assert len(b) == 6 + 2  # fno2d none s1: (n1, n2, n4) x (heat, advection); shift: 2
+
+
+def test_a_study_without_subgrids_freezes_as_before():
+    """No ``subgrids`` key in the frozen params.yaml of a study without sub-grids, so a sweep
+    folder started before sub-grids existed still resumes (its params.yaml compares equal)."""
+    p = load_params(ROOT / "parameters" / "smoke.yaml")
+    plain = p.to_plain()
+    assert "subgrids" not in plain["grid"]
+    assert plain == yaml.safe_load((ROOT / "notebooks" / "example_sweep" / "params.yaml").read_text())

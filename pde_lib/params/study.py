@@ -242,8 +242,13 @@ class StudyParams(AttrDict):
         return max(1, round(self.data.pretrain_samples * Fraction(fraction)))
 
     def to_plain(self) -> dict:
-        """A YAML/JSON-safe dict (fractions become "a/b" strings)."""
-        return to_plain(self)
+        """A YAML/JSON-safe dict (fractions become "a/b" strings). A study without sub-grids
+        leaves ``grid.subgrids`` out, so its frozen ``params.yaml`` is what it was before
+        sub-grids existed (and a sweep folder made then still resumes)."""
+        plain = to_plain(self)
+        if plain.get("grid", {}).get("subgrids", 0) is None:
+            del plain["grid"]["subgrids"]
+        return plain
 
 
 def read_yaml(path: str | Path, _seen: tuple = ()) -> dict:
