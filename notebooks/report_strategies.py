@@ -24,9 +24,11 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
 from pde_lib.report.aggregate import load_results, select, summarise
+from pde_lib.report.fairness import (copy_last_verdict, load_curves, not_below_copy_last, plateau_table,
+                                     plateau_verdict)
 from pde_lib.report.header import report_header
 from pde_lib.report.per_sample import load_per_sample, win_rate
-from pde_lib.report.plots import heatmap
+from pde_lib.report.plots import heatmap, valid_curves
 from pde_lib.report.tables import (improvement_table, mean_table, strategy_table, sweep_overview,
                                    win_table, with_baselines)
 
@@ -108,3 +110,52 @@ if len(wins):
     display(win_table(wins, "strategy", "pde"))
 else:
     print("no per-sample errors in this sweep (per_sample.csv), or no strategy besides none")
+
+# %% [markdown]
+# ## Fairness checks
+#
+# Two conditions without which "pretraining helps" means nothing. **The `none` baseline is
+# trained to a plateau**: its lowest valid error improves by less than 5% over the last 20% of its
+# epochs, in every seed (else pretrained runs may only look better because training was cut
+# short). **Every trained model beats copy-last-frame in distribution**: a model whose test error
+# is not below that of copying its last input frame has learned nothing usable, whatever its rank.
+# Both checks cover every fine-tune of the sweep for this task (all distributions, sample counts
+# and augmentations for the plateau; every strategy and augmentation in distribution for
+# copy-last), not only the selection above.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+curves = load_curves(sweep_dir)
+baseline_runs = select(results, task=task)
+plateaus = plateau_table(baseline_runs, curves)
+print(plateau_verdict(plateaus))
+copy_last = not_below_copy_last(select(results, task=task), distribution="id")
+print(copy_last_verdict(select(results, task=task), copy_last, distribution="id"))
+
+# %% [markdown]
+# ### The `none` baseline: improvement over the last 20% of epochs
+# One row per (model, augmentation, distribution, PDE, sample count); the improvement is
+# 1 - best valid error / best valid error before the last 20% of epochs, median and largest over seeds.
+
+# %%
+plateaus.style.format({"median_improvement": "{:.1%}", "max_improvement": "{:.1%}"}, na_rep="n/a").hide(axis="index")
+
+# %% [markdown]
+# ### Validation curves of the `none` baseline (last 20% of epochs shaded)
+
+# %%
+fig = valid_curves(baseline_runs, curves)
+plt.show()
+plt.close(fig)
+
+# %% [markdown]
+# ### Settings that do not beat copy-last-frame in distribution
+# Geometric mean of the test error over seeds and sample counts against copy-last-frame's on the
+# same test samples; `runs_not_below` counts the single fine-tunes at or above it.
+
+# %%
+if len(copy_last):
+    display(copy_last.style.format({"test_rel_l2": "{:.4f}", "copy_last_rel_l2": "{:.4f}", "ratio": "{:.2f}"})
+            .hide(axis="index"))
+else:
+    print("none: every setting beats copy-last-frame in distribution")

@@ -115,12 +115,34 @@ class _Models(Mapping):
         return out
 
 
+#: the fine-tune keys a sub-grid may restrict (unset: the ``finetune`` section's value)
+SUBGRID_FINETUNE_KEYS = ("tasks", "samples", "pdes", "distributions", "navier_stokes")
+
+SUBGRID = Section({
+    "name": (Str(), REQUIRED),
+    "description": (Str(), ""),
+    "models": (Optional(List(Str(), min_len=1, unique=True)), None),       # labels of grid.models
+    "strategies": (Optional(List(STRATEGY_NAME, min_len=1, unique=True)), None),
+    "augmentations": (Optional(List(List(AUGMENTATION_NAME, unique=True), min_len=1, unique=True)), None),
+    "seeds": (Optional(List(Int(min=0), min_len=1, unique=True)), None),
+    "finetune": (Section({
+        "tasks": (Optional(List(Str(TASKS), min_len=1, unique=True)), None),
+        "samples": (Optional(List(Int(min=1), min_len=1, unique=True)), None),
+        "pdes": (Optional(List(PDE_NAME, unique=True)), None),
+        "distributions": (Optional(List(Str(DISTRIBUTIONS), unique=True)), None),
+        "navier_stokes": (Optional(Bool()), None),
+    }), dict),
+})
+
 GRID = Section({
     "models": (_Models(Str(), Mapping(Str(), Anything()),
                        min_len=1), REQUIRED),
     "strategies": (List(STRATEGY_NAME, min_len=1, unique=True), REQUIRED),
     "augmentations": (List(List(AUGMENTATION_NAME, unique=True), min_len=1, unique=True), lambda: [[]]),
     "seeds": (List(Int(min=0), min_len=1, unique=True), lambda: [0, 1, 2]),
+    # None: the study is the full product above. A list: the study is the union of these
+    # sub-grids (cells deduplicated by id); each key a sub-grid leaves out takes the value above.
+    "subgrids": (Optional(List(SUBGRID, min_len=1)), None),
 })
 
 OPTIM = Section({
@@ -130,34 +152,72 @@ OPTIM = Section({
 })
 
 
+def _check_finetunes(f: dict, d: dict, path: str) -> None:
+    """A set of fine-tunes (``tasks``, ``samples``, ``pdes``, ``distributions``,
+    ``navier_stokes``) against the data the study generates; ``path``: its YAML path."""
+    for i, pde in enumerate(f["pdes"]):
+        if pde not in BASE_PDES:
+            raise SchemaError(join(path, f"pdes[{i}]"), f"{pde!r} is not one of the ID/OOD fine-tuning PDEs "
+                                                        f"{', '.join(BASE_PDES)}; Navier-Stokes is switched on "
+                                                        "with navier_stokes: true")
+    for i, dist in enumerate(f["distributions"]):
+        if dist not in d["distributions"]:
+            raise SchemaError(join(path, f"distributions[{i}]"),
+                              f"distribution {dist!r} has no data: add it to data.distributions {d['distributions']}")
+    most = max(f["samples"])
+    if most > d["samples"]["train"]:
+        raise SchemaError(join(path, "samples"), f"largest sample count {most} exceeds data.samples.train="
+                                                 f"{d['samples']['train']} (samples per PDE in a train file)")
+    if f["navier_stokes"]:
+        if not d["navier_stokes"]["enabled"]:
+            raise SchemaError(join(path, "navier_stokes"), "needs data.navier_stokes.enabled: true")
+        if most > d["navier_stokes"]["samples"]["train"]:
+            raise SchemaError(join(path, "samples"), f"largest sample count {most} exceeds "
+                                                     f"data.navier_stokes.samples.train={d['navier_stokes']['samples']['train']}")
+    if f["pdes"] and not f["distributions"]:
+        raise SchemaError(join(path, "distributions"), "no distributions for the PDEs: give at least one")
+    if not f["pdes"] and not f["navier_stokes"]:
+        raise SchemaError(join(path, "pdes"), "no fine-tunes: give at least one PDE or navier_stokes: true")
+
+
+def _check_subgrids(p: dict) -> None:
+    """Fill each sub-grid's unset keys from ``grid`` and ``finetune`` and check it."""
+    g, f = p["grid"], p["finetune"]
+    names: set[str] = set()
+    for i, sub in enumerate(g["subgrids"] or []):
+        path = f"grid.subgrids[{i}]"
+        name = sub["name"]
+        if not name or not name.replace("_", "").replace("-", "").isalnum():
+            raise SchemaError(join(path, "name"), f"sub-grid name {name!r} must be non-empty and use only "
+                                                  "letters, digits, '_' and '-'")
+        if name in names:
+            raise SchemaError(join(path, "name"), f"duplicate sub-grid name {name!r}")
+        names.add(name)
+        for key in ("strategies", "augmentations", "seeds"):
+            if sub[key] is None:
+                sub[key] = copy.deepcopy(g[key])
+        if sub["models"] is None:
+            sub["models"] = list(g["models"])
+        for j, label in enumerate(sub["models"]):
+            if label not in g["models"]:
+                raise SchemaError(join(path, f"models[{j}]"),
+                                  f"unknown model label {label!r}{did_you_mean(label, g['models'])}; "
+                                  f"sub-grids name models defined in grid.models: {', '.join(g['models'])}")
+        for key in SUBGRID_FINETUNE_KEYS:
+            if sub["finetune"][key] is None:
+                sub["finetune"][key] = copy.deepcopy(f[key])
+        _check_finetunes(sub["finetune"], p["data"], join(path, "finetune"))
+
+
 def _check_study(p: dict, path: str) -> None:
-    f, d = p["finetune"], p["data"]
+    f = p["finetune"]
     if f["target_frame"] < f["window"]:
         raise SchemaError("finetune.target_frame",
                           f"target_frame={f['target_frame']} must be >= window={f['window']}")
     if p["optim"]["lr_min"] > p["optim"]["lr"]:
         raise SchemaError("optim.lr_min", f"lr_min={p['optim']['lr_min']} must not exceed lr={p['optim']['lr']}")
-    for i, pde in enumerate(f["pdes"]):
-        if pde not in BASE_PDES:
-            raise SchemaError(f"finetune.pdes[{i}]", f"{pde!r} is not one of the ID/OOD fine-tuning PDEs "
-                                                     f"{', '.join(BASE_PDES)}; Navier-Stokes is switched on "
-                                                     "with finetune.navier_stokes")
-    for i, dist in enumerate(f["distributions"]):
-        if dist not in d["distributions"]:
-            raise SchemaError(f"finetune.distributions[{i}]",
-                              f"distribution {dist!r} has no data: add it to data.distributions {d['distributions']}")
-    most = max(f["samples"])
-    if most > d["samples"]["train"]:
-        raise SchemaError("finetune.samples", f"largest sample count {most} exceeds data.samples.train="
-                                              f"{d['samples']['train']} (samples per PDE in a train file)")
-    if f["navier_stokes"]:
-        if not d["navier_stokes"]["enabled"]:
-            raise SchemaError("finetune.navier_stokes", "needs data.navier_stokes.enabled: true")
-        if most > d["navier_stokes"]["samples"]["train"]:
-            raise SchemaError("finetune.samples", f"largest sample count {most} exceeds "
-                                                  f"data.navier_stokes.samples.train={d['navier_stokes']['samples']['train']}")
-    if not f["pdes"] and not f["navier_stokes"]:
-        raise SchemaError("finetune.pdes", "no fine-tunes: give at least one PDE or navier_stokes: true")
+    _check_finetunes(f, p["data"], "finetune")
+    _check_subgrids(p)
 
 
 STUDY = Section({
@@ -182,8 +242,13 @@ class StudyParams(AttrDict):
         return max(1, round(self.data.pretrain_samples * Fraction(fraction)))
 
     def to_plain(self) -> dict:
-        """A YAML/JSON-safe dict (fractions become "a/b" strings)."""
-        return to_plain(self)
+        """A YAML/JSON-safe dict (fractions become "a/b" strings). A study without sub-grids
+        leaves ``grid.subgrids`` out, so its frozen ``params.yaml`` is what it was before
+        sub-grids existed (and a sweep folder made then still resumes)."""
+        plain = to_plain(self)
+        if plain.get("grid", {}).get("subgrids", 0) is None:
+            del plain["grid"]["subgrids"]
+        return plain
 
 
 def read_yaml(path: str | Path, _seen: tuple = ()) -> dict:

@@ -51,6 +51,19 @@ def model_sizes(params) -> dict[str, str]:
     return out
 
 
+def subgrid_text(sub) -> str:
+    """One line on what a sub-grid covers (its description first)."""
+    ft = sub["finetune"]
+    augs = ", ".join("+".join(a) or "none" for a in sub["augmentations"])
+    where = [f"{', '.join(ft['pdes'])} ({', '.join(ft['distributions'])})"] if ft["pdes"] else []
+    if ft["navier_stokes"]:
+        where.append("Navier-Stokes")
+    text = (f"models {', '.join(sub['models'])}; strategies {', '.join(sub['strategies'])}; augmentations {augs}; "
+            f"seeds {', '.join(map(str, sub['seeds']))}; fine-tunes {' + '.join(where)} at "
+            f"{', '.join(map(str, ft['samples']))} samples")
+    return f"{sub['description']}: {text}" if sub.get("description") else text
+
+
 def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict) -> list[tuple[str, str]]:
     """(label, text) pairs describing the run behind a report (plain text, deterministic)."""
     params = load_sweep_params(sweep_dir)
@@ -58,12 +71,22 @@ def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filte
     facts = []
     if params is not None:
         f, p = params.finetune, params.pretrain
+        subs = params.grid.get("subgrids") or []
+        counts = sorted({n for sub in subs for n in sub["finetune"]["samples"]} or set(f.samples))
         facts += [("parameter file", params_file(sweep_dir)),
                   ("profile", f"{params.name}: {params.description}".rstrip(": ")),
-                  ("pretraining", f"{p.epochs} epoch(s), {params.data.pretrain_samples} trajectories per PDE"),
-                  ("fine-tuning", f"{f.epochs} epoch(s), sample counts {', '.join(map(str, f.samples))}; "
+                  ("pretraining", f"{p.epochs} epoch(s), {params.data.pretrain_samples} trajectories per PDE; "
+                                  "one pretraining run per (model, strategy, augmentation, seed), none shared "
+                                  "across seeds" + ("; augmented cells pretrain on augmented data" if p.get("augment")
+                                                    else "")),
+                  ("fine-tuning", f"{f.epochs} epoch(s), sample counts {', '.join(map(str, counts))}; "
                                   f"{params.data.samples.test} test samples per PDE and distribution")]
         facts += [(f"model {name}", text) for name, text in model_sizes(params).items()]
+        if subs:
+            facts.append(("design", f"a union of {len(subs)} sub-grids, not a full product: each cell runs only "
+                                    "the fine-tunes of the sub-grids that hold it, so tables average over "
+                                    "what exists (compare like with like through the filters)"))
+            facts += [(f"sub-grid {sub['name']}", subgrid_text(sub)) for sub in subs]
     seeds = sorted(results["seed"].unique().tolist())
     facts += [("seeds", f"{len(seeds)} ({', '.join(map(str, seeds))})"),
               ("fine-tunes", f"{len(results)} in the sweep ({results['cell_id'].nunique()} cells); "

@@ -237,3 +237,36 @@ def trajectory_grid(u, times, titles: list[str], n_frames: int = 6, suptitle: st
     fig.suptitle(suptitle, fontsize=13)
     fig.tight_layout()
     return fig
+
+
+def valid_curves(results: pd.DataFrame, curves: pd.DataFrame, strategy: str = "none", share: float = 0.2):
+    """The validation error per epoch of ``strategy``'s fine-tunes (of the ``results`` rows given),
+    one panel per (distribution, PDE), one colour per (model, sample count), one line per seed;
+    the last ``share`` of the epochs (where a plateaued run improves by < 5%) is shaded."""
+    runs = results[results["strategy"].astype(str) == strategy]
+    keys = ["cell_id", "finetune_id", "model", "samples", "distribution", "pde"]
+    data = runs[keys].merge(curves, on=["cell_id", "finetune_id"])
+    panels = sorted({(d, p) for d, p in zip(data["distribution"], data["pde"])})
+    fig, axes = _panel_axes(max(1, len(panels)), 5.2, 3.4)
+    if not panels:
+        axes[0].set_axis_off()
+        axes[0].text(0.5, 0.5, f"no validation curves of '{strategy}'", ha="center", va="center")
+        return fig
+    for ax, (dist, pde) in zip(axes, panels):
+        sub = data[(data["distribution"] == dist) & (data["pde"] == pde)]
+        last = sub["epoch"].max()
+        ax.axvspan(last - share * last, last, color="#eeeeee", zorder=0)
+        for (model, n), grp in sub.groupby(["model", "samples"], sort=True):
+            color = color_for("series", f"{model} n={n}")
+            for i, (_, run) in enumerate(grp.groupby("cell_id", sort=True)):
+                ax.plot(run["epoch"], run["valid_rel_l2"], color=color, lw=1, alpha=0.8,
+                        label=f"{model}, n={n}" if i == 0 else None)
+        ax.set_yscale("log")
+        _plain_log(ax.yaxis)
+        ax.set_title(f"{pde} ({dist})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("valid rel. L2")
+        ax.grid(alpha=0.3)
+    _legend(fig, axes, f"{strategy}: model, samples")
+    fig.tight_layout()
+    return fig

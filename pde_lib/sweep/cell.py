@@ -163,7 +163,7 @@ def run_cell(cell: Cell, params, machine, out_dir: str | Path, data_dir: str | P
         paths = dataset_paths(params, data_dir)
         init = _pretrain(cell, params, device, paths, out_dir, progress, pretrain_fn)
         rows = []
-        fts = finetunes(params)
+        fts = finetunes(params, cell)
         stack, graphs = machine.get("stack_finetunes", 1), machine.get("cuda_graphs", False)
         if stack > 1 and train_fn is None:
             _finetune_stacked(cell, fts, params, device, paths, init, out_dir, progress, stack, graphs)

@@ -95,50 +95,110 @@ class Cell:
         return cls(**d)
 
 
-def expand_grid(params) -> list[Cell]:
-    """All cells of ``params.grid`` in a fixed order: model, strategy, augmentation, fraction,
-    seed (file order of each list). Strategy ``none`` does not depend on the pretraining
-    fraction, so it appears once (fraction "1")."""
+def _product(params, models, strategies, augmentations, seeds) -> list[Cell]:
+    """Cells of one full product, in the fixed order model, strategy, augmentation, fraction,
+    seed (file order of each list)."""
     g = params.grid
     cells = []
-    for label, kwargs in g.models.items():
+    for label in models:
+        kwargs = g.models[label]
         backbone = kwargs.get("model", label)
         kw = {k: v for k, v in kwargs.items() if k != "model"}
-        for strategy in g.strategies:
-            for aug in g.augmentations:
+        for strategy in strategies:
+            for aug in augmentations:
                 fractions = params.pretrain.fractions if strategy != "none" else [Fraction(1)]
                 for frac in fractions:
-                    for seed in g.seeds:
+                    for seed in seeds:
                         cells.append(Cell(model=label, backbone=backbone, strategy=strategy,
                                           augmentation=tuple(aug), seed=seed,
                                           pretrain_fraction=fraction_label(frac), model_kwargs=kw))
-    ids = [c.id for c in cells]
-    if len(set(ids)) != len(ids):  # pragma: no cover - guarded by unique lists in the schema
-        raise ConfigError("grid expansion produced duplicate cell ids")
     return cells
 
 
-def finetunes(params) -> list[FineTune]:
-    """The fine-tunes every cell runs: task x distribution x PDE x samples, then Navier-Stokes
-    (task x its distributions x samples)."""
-    f = params.finetune
-    out = [FineTune(task, dist, pde, n) for task in f.tasks for dist in f.distributions
-           for pde in f.pdes for n in f.samples]
-    if f.navier_stokes:
-        out += [FineTune(task, dist, NAVIER_STOKES, n) for task in f.tasks
-                for dist in params.data.navier_stokes.distributions for n in f.samples]
+def subgrid_cells(params) -> list[tuple[dict, list[Cell]]]:
+    """``[(sub-grid, its cells)]`` in file order; a study without ``grid.subgrids`` is one
+    sub-grid named "grid" (the full product, with the ``finetune`` section's fine-tunes)."""
+    g = params.grid
+    subs = g.get("subgrids") or [{"name": "grid", "description": "", "models": list(g.models),
+                                  "strategies": g.strategies, "augmentations": g.augmentations,
+                                  "seeds": g.seeds, "finetune": {k: params.finetune[k] for k in FINETUNE_KEYS}}]
+    return [(sub, _product(params, sub["models"], sub["strategies"], sub["augmentations"], sub["seeds"]))
+            for sub in subs]
+
+
+def expand_grid(params) -> list[Cell]:
+    """All cells of ``params.grid`` in a fixed order: model, strategy, augmentation, fraction,
+    seed (file order of each list). Strategy ``none`` does not depend on the pretraining
+    fraction, so it appears once (fraction "1"). With ``grid.subgrids`` the cells are the union
+    of the sub-grids' cells: sub-grids in file order, each in the order above, a cell already
+    listed by an earlier sub-grid skipped (its fine-tunes are the union of both's)."""
+    cells, seen = [], set()
+    for _, sub_cells in subgrid_cells(params):
+        for c in sub_cells:
+            if c.id not in seen:
+                seen.add(c.id)
+                cells.append(c)
+    return cells
+
+
+#: the keys of ``finetune`` that decide which fine-tunes a cell runs (a sub-grid may restrict them)
+FINETUNE_KEYS = ("tasks", "samples", "pdes", "distributions", "navier_stokes")
+
+
+def _finetunes_of(f, params) -> list[FineTune]:
+    out = [FineTune(task, dist, pde, n) for task in f["tasks"] for dist in f["distributions"]
+           for pde in f["pdes"] for n in f["samples"]]
+    if f["navier_stokes"]:
+        out += [FineTune(task, dist, NAVIER_STOKES, n) for task in f["tasks"]
+                for dist in params.data.navier_stokes.distributions for n in f["samples"]]
     return out
 
 
+def finetunes(params, cell: Cell | None = None) -> list[FineTune]:
+    """The fine-tunes a cell runs: task x distribution x PDE x samples, then Navier-Stokes
+    (task x its distributions x samples). With ``grid.subgrids``, the union (first occurrence
+    order) over the sub-grids that hold ``cell``; ``cell`` None: over every sub-grid."""
+    out, seen = [], set()
+    for sub, sub_cells in subgrid_cells(params):
+        if cell is not None and cell.id not in {c.id for c in sub_cells}:
+            continue
+        for ft in _finetunes_of(sub["finetune"], params):
+            if ft.id not in seen:
+                seen.add(ft.id)
+                out.append(ft)
+    return out
+
+
+def _unknown_cell(params, cell_id: str, ids: list[str]) -> ConfigError:
+    from pde_lib.params.schema import did_you_mean
+    return ConfigError(f"no cell {cell_id!r} in the grid of {params.source}{did_you_mean(cell_id, ids)}; "
+                       f"valid ids: the cell_id column of a sweep's results.csv, or "
+                       f"`python -m pde_lib sweep {params.source} --list-cells` ({len(ids)} cells, "
+                       f"e.g. {', '.join(ids[:3])})")
+
+
 def find_cell(params, cell_id: str | None) -> Cell:
-    """The cell with ``cell_id`` (None: the first cell); ConfigError listing ids otherwise."""
+    """The cell with ``cell_id`` (None: the first cell); a one-line ConfigError otherwise."""
     cells = expand_grid(params)
     if cell_id is None:
         return cells[0]
     for c in cells:
         if c.id == cell_id:
             return c
-    from pde_lib.params.schema import did_you_mean
-    raise ConfigError(f"no cell {cell_id!r} in the grid of {params.source}"
-                      f"{did_you_mean(cell_id, [c.id for c in cells])}; "
-                      f"cells: {', '.join(c.id for c in cells[:20])}{' ...' if len(cells) > 20 else ''}")
+    raise _unknown_cell(params, cell_id, [c.id for c in cells])
+
+
+def select_cells(params, cell_ids) -> list[Cell]:
+    """The cells named in ``cell_ids`` (ids, or one comma-separated string), in grid order;
+    a one-line ConfigError naming the first unknown id (with a did-you-mean) otherwise."""
+    if isinstance(cell_ids, str):
+        cell_ids = cell_ids.split(",")
+    wanted = [c.strip() for c in cell_ids if c.strip()]
+    if not wanted:
+        raise ConfigError("--cells: expected one or more cell ids separated by commas, got none")
+    cells = expand_grid(params)
+    ids = [c.id for c in cells]
+    for cid in wanted:
+        if cid not in ids:
+            raise _unknown_cell(params, cid, ids)
+    return [c for c in cells if c.id in set(wanted)]

@@ -4,7 +4,9 @@
   grid coordinate, its errors and the copy-last-frame baseline's (columns
   ``pde_lib.report.aggregate.COLUMNS``), sorted by every coordinate, then the ids;
 - ``per_sample.csv``: one row per (fine-tune, test sample) from each fine-tune's
-  ``test_per_sample.json`` (columns ``pde_lib.report.per_sample.PER_SAMPLE_COLUMNS``).
+  ``test_per_sample.json`` (columns ``pde_lib.report.per_sample.PER_SAMPLE_COLUMNS``);
+- ``curves.csv``: one row per (fine-tune, evaluated epoch) with the valid error, from each
+  ``metrics.json``'s ``valid_curve`` (columns ``pde_lib.report.fairness.CURVE_COLUMNS``).
 
 Both are written atomically with full float precision, so the same runs give the same bytes.
 ``pde_lib.report`` computes statistics, tables and plots over them."""
@@ -18,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pde_lib.report.aggregate import COLUMNS, COORDS, METRICS
+from pde_lib.report.fairness import CURVE_COLUMNS
 from pde_lib.report.per_sample import PER_SAMPLE_COLUMNS
 from pde_lib.sweep.grid import Cell, FineTune
 from pde_lib.training.run_setup import PER_SAMPLE_NAME
@@ -25,6 +28,7 @@ from pde_lib.utils.atomic import write_text
 
 RESULTS_FILE = "results.csv"
 PER_SAMPLE_FILE = "per_sample.csv"
+CURVES_FILE = "curves.csv"
 
 
 def finetune_row(cell: Cell, ft: FineTune, metrics: dict) -> dict:
@@ -85,9 +89,24 @@ def write_per_sample(df: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
+def collect_curves(sweep_dir: str | Path) -> pd.DataFrame:
+    """One row per (finished fine-tune, evaluated epoch): ``cell_id``, ``finetune_id``, ``epoch``
+    (from 1) and ``valid_rel_l2``, from every ``cells/*/finetune/*/metrics.json``'s
+    ``valid_curve`` (epochs without an evaluation are left out); sorted by cell, fine-tune, epoch."""
+    rows = []
+    for path in sorted(Path(sweep_dir).glob("cells/*/finetune/*/metrics.json")):
+        curve = json.loads(path.read_text()).get("valid_curve") or []
+        cell_id, ft_id = path.parent.parent.parent.name, path.parent.name
+        rows += [(cell_id, ft_id, epoch, v) for epoch, v in enumerate(curve, 1) if v is not None]
+    df = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    df["epoch"] = df["epoch"].astype("int64")
+    return df.sort_values(["cell_id", "finetune_id", "epoch"], kind="mergesort").reset_index(drop=True)
+
+
 def refresh_results(sweep_dir: str | Path) -> Path:
-    """(Re)write ``sweep_dir/results.csv`` and ``per_sample.csv`` from every finished fine-tune
-    on disk; returns the results.csv path."""
+    """(Re)write ``sweep_dir/results.csv``, ``per_sample.csv`` and ``curves.csv`` from every
+    finished fine-tune on disk; returns the results.csv path."""
     sweep_dir = Path(sweep_dir)
     write_per_sample(collect_per_sample(sweep_dir), sweep_dir / PER_SAMPLE_FILE)
+    write_text(sweep_dir / CURVES_FILE, collect_curves(sweep_dir).to_csv(index=False, float_format="%.17g"))
     return write_results(collect_results(sweep_dir), sweep_dir / RESULTS_FILE)

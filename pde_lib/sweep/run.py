@@ -20,7 +20,7 @@ from pde_lib.params import MachineProfile, load_machine, load_params, validate_m
 from pde_lib.params.attrdict import to_plain
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.cluster import check_scheduler, connect_client, security
-from pde_lib.sweep.grid import expand_grid
+from pde_lib.sweep.grid import expand_grid, select_cells
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +160,15 @@ def execute_cell_notebook(cell_id: str, sweep_dir: str) -> dict:
 
 def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = None,
               n_workers: int | None = None, progress: bool = True, reports: bool = True,
-              runner: Callable[[str, str], dict] | None = None, dashboard: bool | None = None) -> SweepResult:
+              runner: Callable[[str, str], dict] | None = None, dashboard: bool | None = None,
+              cells=None) -> SweepResult:
     """Run (or resume) the whole study of ``params_path`` into ``out_dir``; see the module doc.
     ``machine``: a profile path or object (None: local CPU). ``runner(cell_id, sweep_dir)`` is
     the per-cell Dask task (default: ``execute_cell_notebook``; tests pass stand-ins).
     ``dashboard``: serve a LocalCluster's dashboard (None: the profile's ``dashboard``).
+    ``cells``: run only these cell ids (a list, or one comma-separated string; None: every
+    cell); an unknown id is a ConfigError before anything is written. Each cell's results do
+    not depend on which other cells run, so a cell rerun alone gives its numbers of a full run.
     Everything is checked (parameters, device, folder, scheduler reachable) before any data
     is generated."""
     from distributed import as_completed
@@ -175,11 +179,13 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
 
     t0 = time.perf_counter()
     resolved = resolve_sweep(params_path, out_dir, machine)
+    if cells is not None:
+        select_cells(resolved[0], cells)  # unknown ids fail before any file is written
     address = scheduler or resolved[1].scheduler
     if address:
         check_scheduler(address, security(resolved[1]))
     params, machine, out = prepare_sweep(params_path, out_dir, progress=progress, resolved=resolved)
-    cells = expand_grid(params)
+    cells = expand_grid(params) if cells is None else select_cells(params, cells)
     pending = [c for c in cells if not is_done(out / "cells" / c.id)]
     result = SweepResult(out_dir=str(out), n_cells=len(cells), skipped=len(cells) - len(pending))
     runner = runner or execute_cell_notebook
