@@ -15,7 +15,7 @@ from pde_lib.pdes.navier_stokes import velocity
 from pde_lib.pdes.simulate import draw_batch, refined, simulate
 from pde_lib.pdes.resolution import mode_numbers, resample
 from pde_lib.pdes.spectral import dealias as dealias_field
-from pde_lib.pdes.spectral import derivative, fourier_shift, grid_coordinates, irfft2
+from pde_lib.pdes.spectral import derivative, fourier_shift, grid_coordinates, irfft2, rfft2
 
 torch.set_num_threads(1)
 
@@ -50,6 +50,19 @@ def test_inverse_transform_of_one_field_equals_its_slice_of_a_batch(dtype, n):
     for b in (1, 2, 3):
         assert torch.equal(irfft2(uh[:b], s=(n, n)), whole[:b]), b
     assert torch.equal(irfft2(uh[4], s=(n, n)), whole[4])  # no batch axis at all
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n", [32, 64, 128])
+def test_forward_transform_of_one_field_equals_its_slice_of_a_batch(dtype, n):
+    """On AMD EPYC CPUs MKL also rounds a lone real-to-complex transform differently (small
+    grids); ``spectral.rfft2`` must give a field the same bits alone as inside any batch."""
+    g = torch.Generator().manual_seed(n)
+    u = torch.randn(9, n, n, generator=g, dtype=dtype)
+    whole = rfft2(u)
+    for b in (1, 2, 3):
+        assert torch.equal(rfft2(u[:b]), whole[:b]), b
+    assert torch.equal(rfft2(u[4]), whole[4])
 
 
 @pytest.mark.parametrize("name", ["burgers", "navier_stokes"])
@@ -130,7 +143,7 @@ def test_schedule_never_stores_a_frame_from_a_grid_coarser_than_the_criterion_al
     for k in range(1, len(times)):
         for b in range(2):
             def tail(m):
-                part = (power[b, k] * weight * (top >= settings.tail_band * m / 3)).sum()
+                part = (power[b, k] * weight * (top >= settings.tail_band * pde.kept_fraction * m)).sum()
                 return float((part / (power[b, k] * weight).sum()).sqrt())
             allowed = min(m for m in ladder if m >= 256 or tail(m) <= 1.2 * settings.tail_tol)
             assert int(rec.grid[b, k - 1]) >= allowed, (b, k, int(rec.grid[b, k - 1]), allowed)
