@@ -40,7 +40,7 @@ class Burgers(SineSumInitialCondition, PseudoSpectralPDE):
     # 2.6, inside RK4's stability limit 2.83; the diffusion is integrated exactly by the
     # integrating factor. The same settings serve both distributions.
     kept_fraction = 0.5  # the exponential filter keeps modes |m| < n/2
-    default_solver = SolverSettings(refine=1, cfl=1.25, dtype="float32", tail_tol=1e-2,
+    default_solver = SolverSettings(refine=1, cfl=1.25, dtype="float32", tail_tol=7e-3,
                                     tail_band=0.5)
 
     def setup(self, vh0, coeffs, grid, u0):

@@ -48,7 +48,7 @@ def ifrk4_amplification(decay: torch.Tensor, freq: torch.Tensor) -> torch.Tensor
 
 
 #: a viscous step may be at most this many times the inviscid CFL step (accuracy, not stability)
-MAX_VISCOUS_GAIN = 3.0
+MAX_VISCOUS_GAIN = 1.5
 #: ratio between the candidate steps tried
 STEP_GROWTH = 1.05
 

@@ -97,7 +97,7 @@ class _Grids:
     def __init__(self, device, dtype: torch.dtype, band: float, fraction: float):
         self.device, self.dtype, self.band, self.fraction = device, dtype, band, fraction
         self._grids: dict[int, SpectralGrid] = {}
-        self._weights: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._weights: dict[tuple[int, int], torch.Tensor] = {}
 
     def grid(self, n: int) -> SpectralGrid:
         if n not in self._grids:
@@ -107,23 +107,22 @@ class _Grids:
     def kept(self, n: int) -> torch.Tensor:
         return kept_modes(n, self.fraction, self.device)
 
-    def weights(self, n: int, m: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Parseval weights on grid n of the whole kept band and of grid m's tail band."""
+    def weights(self, n: int, m: int) -> torch.Tensor:
+        """Parseval weights (2, n, n//2 + 1) on grid n of the whole kept band and of grid m's
+        tail band."""
         if (n, m) not in self._weights:
             mx, my = mode_numbers(n, self.device)
             parseval = torch.where((my == 0) | (my == n // 2), 1.0, 2.0)
             top = torch.maximum(mx, my)
             kept = (top < self.fraction * n) * parseval
             tail = kept * (top >= self.band * self.fraction * m)
-            self._weights[(n, m)] = (kept.to(self.dtype), tail.to(self.dtype))
+            self._weights[(n, m)] = torch.stack([kept, tail]).to(self.dtype)
         return self._weights[(n, m)]
 
     def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
         """tau_m (B,) float64 of states vh on grid n."""
-        kept, tail = self.weights(n, m)
         power = torch.view_as_real(vh).square().sum(-1)
-        whole = (power * kept).sum(dim=(-2, -1), dtype=torch.float64)
-        part = (power * tail).sum(dim=(-2, -1), dtype=torch.float64)
+        whole, part = (power[:, None] * self.weights(n, m)).sum(dim=(-2, -1), dtype=torch.float64).unbind(1)
         return (part / whole.clamp_min(1e-300)).sqrt()
 
     def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,
