@@ -144,7 +144,7 @@ def test_schedule_never_stores_a_frame_from_a_grid_coarser_than_the_criterion_al
     for k in range(1, len(times)):
         for b in range(2):
             def tail(m):
-                part = (power[b, k] * weight * (top >= settings.tail_band * m / 3)).sum()
+                part = (power[b, k] * weight * (top >= settings.tail_band * pde.kept_fraction * m)).sum()
                 return float((part / (power[b, k] * weight).sum()).sqrt())
             allowed = min(m for m in ladder if m >= 256 or tail(m) <= 1.2 * settings.tail_tol)
             assert int(rec.grid[b, k - 1]) >= allowed, (b, k, int(rec.grid[b, k - 1]), allowed)

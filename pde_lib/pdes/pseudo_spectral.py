@@ -9,11 +9,13 @@ spectrum (``resolution.solve_scheduled``); otherwise one grid, ``refine`` times 
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 from pde_lib.pdes.base import PDE, SolverSettings, check_finite
 from pde_lib.pdes.integrators import integrate_frames
-from pde_lib.pdes.resolution import ScheduleRecord, solve_scheduled
+from pde_lib.pdes.resolution import ScheduleRecord, kept_modes, solve_scheduled
 from pde_lib.pdes.spectral import DOMAIN_LENGTH, point_sample, rfft2
 from pde_lib.pdes.spectral_grid import SpectralGrid, SpectralProblem
 
@@ -21,6 +23,10 @@ __all__ = ["PseudoSpectralPDE", "SpectralGrid", "SpectralProblem", "ScheduleReco
 
 
 class PseudoSpectralPDE(PDE):
+    #: a compute grid of n^2 points keeps integer modes |m| < kept_fraction * n per axis:
+    #: 1/3 for the 2/3 rule, 1/2 for a high-order filter (the resolution schedule's band)
+    kept_fraction: ClassVar[float] = 1.0 / 3.0
+
     def setup(self, vh0: torch.Tensor, coeffs: dict[str, torch.Tensor], grid: SpectralGrid,
               u0: torch.Tensor) -> SpectralProblem:
         raise NotImplementedError
@@ -43,7 +49,7 @@ class PseudoSpectralPDE(PDE):
             raise ValueError("grids / return_record need a resolution schedule (settings.tail_tol)")
         n = u0.shape[-1]
         grid = SpectralGrid.build(n, u0.device, settings.torch_dtype)
-        vh0 = rfft2(u0.to(grid.dtype)) * grid.mask
+        vh0 = rfft2(u0.to(grid.dtype)) * kept_modes(n, self.kept_fraction, u0.device)
         problem = self.setup(vh0, coeffs, grid, u0)
         dx = DOMAIN_LENGTH / n
         n_out = n // settings.refine
@@ -51,7 +57,7 @@ class PseudoSpectralPDE(PDE):
         def max_dt(vh):
             v = grid.to_physical(vh)
             check_finite(self.name, v, problem.bound)
-            return settings.dt_scale * settings.cfl * dx / problem.speed(vh, v).clamp_min(1e-12)
+            return problem.max_dt(vh, v, dx, settings)
 
         def record(vh):
             return point_sample(grid.to_physical(vh), n_out).to(u0.dtype)

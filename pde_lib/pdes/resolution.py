@@ -26,6 +26,7 @@ refinement check solves on twice each chosen grid)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -38,9 +39,11 @@ from pde_lib.pdes.spectral_grid import SpectralGrid
 
 #: an interval starts on a grid whose tail is at most this fraction of the tolerance
 CHOICE_MARGIN = 0.25
-#: from this grid size on, samples of a sub-batch that need different step counts are stepped in
-#: separate sub-batches (no masked, wasted steps); below it one call per step costs less
+#: from this grid size on, samples of a sub-batch are stepped in sub-batches by step count, binned
+#: geometrically (counts within a factor STEP_BIN of each other share one: at most that fraction
+#: of masked, wasted steps); below it one call per step costs less
 SPLIT_STEPS_FROM = 160
+STEP_BIN = 1.25
 
 
 @dataclass
@@ -65,15 +68,16 @@ def mode_numbers(n: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
     return mx[:, None], my[None, :]
 
 
-def resample(vh: torch.Tensor, n_from: int, n_to: int) -> torch.Tensor:
-    """The rfft2 (..., n_from, n_from//2 + 1) of a field on n_from^2, moved onto n_to^2 and
-    dealiased there (2/3 rule): zero-padding when finer (exact), truncation when coarser."""
+def resample(vh: torch.Tensor, n_from: int, n_to: int, fraction: float = 1.0 / 3.0) -> torch.Tensor:
+    """The rfft2 (..., n_from, n_from//2 + 1) of a field on n_from^2, moved onto n_to^2 keeping
+    the modes |m| < fraction * min(n_from, n_to) (``fraction`` 1/3: the 2/3 rule): zero-padding
+    when finer (exact), truncation when coarser."""
     if n_from == n_to:
         return vh
     device = vh.device
     mx = torch.fft.fftfreq(n_to, d=1.0 / n_to, device=device, dtype=torch.float64)
     my = torch.fft.rfftfreq(n_to, d=1.0 / n_to, device=device, dtype=torch.float64)
-    cut = min(n_from, n_to) / 3.0
+    cut = min(n_from, n_to) * fraction
     keep = (mx.abs()[:, None] < cut) & (my[None, :] < cut)
     src_x = torch.where(mx.abs() < cut, mx, torch.zeros_like(mx)).long() % n_from
     src_y = torch.where(my < cut, my, torch.zeros_like(my)).long()
@@ -81,35 +85,44 @@ def resample(vh: torch.Tensor, n_from: int, n_to: int) -> torch.Tensor:
     return out * (keep * (n_to / n_from) ** 2).to(vh.real.dtype)
 
 
+def kept_modes(n: int, fraction: float, device=None) -> torch.Tensor:
+    """(n, n//2 + 1) mask of the modes |m|_inf < fraction * n (the 2/3-rule mask for 1/3)."""
+    mx, my = mode_numbers(n, device)
+    return torch.maximum(mx, my) < fraction * n
+
+
 class _Grids:
     """Spectral grids and tail weights per grid size, built once per solve."""
 
-    def __init__(self, device, dtype: torch.dtype, band: float):
-        self.device, self.dtype, self.band = device, dtype, band
+    def __init__(self, device, dtype: torch.dtype, band: float, fraction: float):
+        self.device, self.dtype, self.band, self.fraction = device, dtype, band, fraction
         self._grids: dict[int, SpectralGrid] = {}
-        self._weights: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._weights: dict[tuple[int, int], torch.Tensor] = {}
 
     def grid(self, n: int) -> SpectralGrid:
         if n not in self._grids:
             self._grids[n] = SpectralGrid.build(n, self.device, self.dtype)
         return self._grids[n]
 
-    def weights(self, n: int, m: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Parseval weights on grid n of the whole kept band and of grid m's tail band."""
+    def kept(self, n: int) -> torch.Tensor:
+        return kept_modes(n, self.fraction, self.device)
+
+    def weights(self, n: int, m: int) -> torch.Tensor:
+        """Parseval weights (2, n, n//2 + 1) on grid n of the whole kept band and of grid m's
+        tail band."""
         if (n, m) not in self._weights:
             mx, my = mode_numbers(n, self.device)
             parseval = torch.where((my == 0) | (my == n // 2), 1.0, 2.0)
-            kept = self.grid(n).mask * parseval
-            tail = kept * (torch.maximum(mx, my) >= self.band * m / 3.0)
-            self._weights[(n, m)] = (kept.to(self.dtype), tail.to(self.dtype))
+            top = torch.maximum(mx, my)
+            kept = (top < self.fraction * n) * parseval
+            tail = kept * (top >= self.band * self.fraction * m)
+            self._weights[(n, m)] = torch.stack([kept, tail]).to(self.dtype)
         return self._weights[(n, m)]
 
     def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
         """tau_m (B,) float64 of states vh on grid n."""
-        kept, tail = self.weights(n, m)
         power = torch.view_as_real(vh).square().sum(-1)
-        whole = (power * kept).sum(dim=(-2, -1), dtype=torch.float64)
-        part = (power * tail).sum(dim=(-2, -1), dtype=torch.float64)
+        whole, part = (power[:, None] * self.weights(n, m)).sum(dim=(-2, -1), dtype=torch.float64).unbind(1)
         return (part / whole.clamp_min(1e-300)).sqrt()
 
     def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,
@@ -140,10 +153,11 @@ def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], time
     ladder = [n_out * r for r in settings.ladder]
     tol = float(settings.tail_tol)
     device = u0.device
-    cache = _Grids(device, settings.torch_dtype, settings.tail_band)
+    fraction = pde.kept_fraction
+    cache = _Grids(device, settings.torch_dtype, settings.tail_band, fraction)
     if grids is not None and tuple(grids.shape) != (b, len(times) - 1):
         raise ValueError(f"grids must be (B, T - 1) = ({b}, {len(times) - 1}), got {tuple(grids.shape)}")
-    vh0 = rfft2(u0.to(settings.torch_dtype)) * cache.grid(n0).mask
+    vh0 = rfft2(u0.to(settings.torch_dtype)) * cache.kept(n0)
     out = torch.empty(b, len(times), n_out, n_out, dtype=u0.dtype, device=device)
     out[:, 0] = point_sample(cache.grid(n0).to_physical(vh0), n_out).to(u0.dtype)
     rec_grid = torch.zeros(b, len(times) - 1, dtype=torch.int64, device=device)
@@ -159,7 +173,7 @@ def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], time
                 choice = cache.choose(vh, n, ladder, CHOICE_MARGIN * tol, ladder[0], _next(ladder, n))
             for m in torch.unique(choice).tolist():
                 rows = torch.nonzero(choice == m).flatten()
-                pending.setdefault(int(m), []).append((idx[rows], resample(vh[rows], n, int(m))))
+                pending.setdefault(int(m), []).append((idx[rows], resample(vh[rows], n, int(m), fraction)))
         groups = []
         steps = 0
         while pending:
@@ -178,7 +192,7 @@ def solve_scheduled(pde, u0: torch.Tensor, coeffs: dict[str, torch.Tensor], time
                 up = cache.choose(end[rows], m, ladder, CHOICE_MARGIN * tol, _next(ladder, m), ladder[-1])
                 for m2 in torch.unique(up).tolist():
                     sel = rows[up == m2]
-                    pending.setdefault(int(m2), []).append((idx[sel], resample(vh[sel], m, int(m2))))
+                    pending.setdefault(int(m2), []).append((idx[sel], resample(vh[sel], m, int(m2), fraction)))
                 keep = torch.nonzero(~reject).flatten()
                 idx, end, worst = idx[keep], end[keep], worst[keep]
             if idx.numel() == 0:
@@ -202,19 +216,22 @@ def _interval(pde, cache: _Grids, vh, idx, coeffs, u0, m: int, interval: float, 
         problem = pde.setup(vh, sub, grid, u0)
         v = grid.to_physical(vh)
         check_finite(pde.name, v, problem.bound)
-        dx = DOMAIN_LENGTH / m
-        dt_cap = settings.dt_scale * settings.cfl * dx / problem.speed(vh, v).clamp_min(1e-12)
+        dt_cap = problem.max_dt(vh, v, DOMAIN_LENGTH / m, settings)
         n_steps = step_counts(dt_cap, interval, t_end, max_steps_per_frame=settings.max_steps_per_frame,
                               pde=pde.name)
         start = cache.tail(vh, m, m)
         monitor = lambda s: cache.tail(s, m, m)  # noqa: E731
-        counts = torch.unique(n_steps) if m >= SPLIT_STEPS_FROM else n_steps[:1]
-        if len(counts) == 1:
+        if m >= SPLIT_STEPS_FROM:  # bin k holds counts in [STEP_BIN^k, STEP_BIN^(k+1))
+            bins = torch.floor(torch.log(n_steps) / math.log(STEP_BIN) + 1e-9)
+        else:
+            bins = torch.zeros_like(n_steps)
+        labels = torch.unique(bins)
+        if len(labels) == 1:
             end, worst = advance(vh, problem.linear, problem.nonlinear, interval, n_steps, monitor)
         else:
             end, worst = torch.empty_like(vh), torch.empty_like(start)
-            for count in counts.tolist():
-                rows = torch.nonzero(n_steps == count).flatten()
+            for label in labels.tolist():
+                rows = torch.nonzero(bins == label).flatten()
                 part = pde.setup(vh[rows], {key: value[rows.to(value.device)] for key, value in sub.items()},
                                  grid, u0)
                 end[rows], worst[rows] = advance(vh[rows], part.linear, part.nonlinear, interval,

@@ -7,6 +7,8 @@ from typing import Callable
 
 import torch
 
+from pde_lib.pdes.base import MAX_CFL
+from pde_lib.pdes.integrators import stable_step
 from pde_lib.pdes.spectral import dealias_mask, irfft2, wavenumbers
 
 
@@ -35,9 +37,26 @@ class SpectralGrid:
 class SpectralProblem:
     """``linear`` L (broadcasting to (B, n, n//2 + 1)); ``nonlinear(vh)`` N in Fourier space;
     ``speed(vh, v)`` each sample's largest advecting speed (B,) given the state in Fourier (vh) and
-    physical (v) space; ``bound`` the largest |v| a stable solve may reach."""
+    physical (v) space; ``bound`` the largest |v| a stable solve may reach.
+
+    ``rates(v)``, if given, returns the damping rates a and advective frequencies w (each (B, K))
+    of model modes that bound the step (frozen coefficients, v' = (-a + i w) v): the step is then
+    the largest one on which IFRK4 is stable on them (``integrators.stable_step``), at least the
+    CFL step; without it, the CFL step."""
 
     linear: torch.Tensor
     nonlinear: Callable[[torch.Tensor], torch.Tensor]
     speed: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     bound: float
+    rates: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    def max_dt(self, vh: torch.Tensor, v: torch.Tensor, dx: float, settings) -> torch.Tensor:
+        """Each sample's largest step (B,): cfl dx / speed, raised where ``rates`` show damping
+        that keeps IFRK4 stable beyond it (the advective frequencies raised by MAX_CFL / cfl, so
+        without damping both agree), times ``settings.dt_scale``."""
+        speed = self.speed(vh, v).clamp_min(1e-12)
+        if self.rates is None:  # (this order of operations: the bytes of earlier data)
+            return settings.dt_scale * settings.cfl * dx / speed
+        decay, freq = self.rates(v)
+        dt = stable_step(settings.cfl * dx / speed, decay, freq, margin=MAX_CFL / settings.cfl)
+        return settings.dt_scale * dt
