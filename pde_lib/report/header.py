@@ -37,6 +37,20 @@ def params_file(sweep_dir: str | Path) -> str:
     return "params.yaml (frozen copy in the sweep folder)"
 
 
+def published_run(sweep_dir: str | Path) -> str | None:
+    """One line on the run behind a published folder (its ``run.json``: commit, machine, wall
+    time), or None for a sweep folder that was not published."""
+    path = sweep_folder(sweep_dir) / "run.json"
+    if not path.exists():
+        return None
+    r = json.loads(path.read_text())
+    m = r.get("machine", {})
+    return (f"commit {str(r.get('git_commit'))[:12]}; {m.get('cpu', 'unknown CPU')}, {m.get('logical_cpus')} "
+            f"logical CPUs, {r.get('workers')} worker(s) x {r.get('torch_threads')} torch thread(s), torch "
+            f"{m.get('torch')}; wall time {r.get('wall_time')} for {r.get('cells')} cells and {r.get('finetunes')} "
+            f"fine-tunes (data, pretraining, fine-tuning, reports), started {r.get('started') or 'unrecorded'}")
+
+
 def model_sizes(params) -> dict[str, str]:
     """Backbone name -> "N parameters (kwargs)" as the study builds it."""
     from pde_lib.models import build_model
@@ -69,6 +83,9 @@ def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filte
     params = load_sweep_params(sweep_dir)
     shown = ", ".join(f"{k}={'all' if v is None else v}" for k, v in filters.items()) or "none"
     facts = []
+    run = published_run(sweep_dir)
+    if run is not None:
+        facts.append(("published run", run))
     if params is not None:
         f, p = params.finetune, params.pretrain
         subs = params.grid.get("subgrids") or []

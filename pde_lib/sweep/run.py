@@ -21,6 +21,7 @@ from pde_lib.params.attrdict import to_plain
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.cluster import check_scheduler, connect_client, security
 from pde_lib.sweep.grid import expand_grid, select_cells
+from pde_lib.sweep.runlog import RunLog
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
     from pde_lib.sweep.results import refresh_results
 
     t0 = time.perf_counter()
+    runlog = RunLog()
     resolved = resolve_sweep(params_path, out_dir, machine)
     if cells is not None:
         select_cells(resolved[0], cells)  # unknown ids fail before any file is written
@@ -185,11 +187,14 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
     if address:
         check_scheduler(address, security(resolved[1]))
     params, machine, out = prepare_sweep(params_path, out_dir, progress=progress, resolved=resolved)
+    cells_selected = cells is not None
     cells = expand_grid(params) if cells is None else select_cells(params, cells)
     pending = [c for c in cells if not is_done(out / "cells" / c.id)]
     result = SweepResult(out_dir=str(out), n_cells=len(cells), skipped=len(cells) - len(pending))
     runner = runner or execute_cell_notebook
     dashboard = machine.dashboard if dashboard is None else dashboard
+    runlog.start(out, len(cells), len(pending), selected=cells_selected,
+                 workers=None if (scheduler or machine.scheduler) else (n_workers or machine.n_workers))
     client, cluster = connect_client(machine, scheduler, n_workers, dashboard)
     if dashboard and cluster is not None:
         print(f"Dask dashboard: {client.dashboard_link}", flush=True)
@@ -214,6 +219,7 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
         result.n_results = max(0, sum(1 for _ in open(csv)) - 1)
         if reports:
             result.reports = render_reports(out, client=client)
+        runlog.finish(len(result.completed), len(result.failed))
     finally:
         client.close()
         if cluster is not None:

@@ -55,3 +55,25 @@ def environment() -> dict[str, str]:
         "torch": torch.__version__,
         "platform": platform.platform(),
     }
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; else ``platform.processor()``; else "unknown")."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict:
+    """What ran a study: CPU model, logical CPUs, memory (GiB, Linux only), and ``environment()``."""
+    info = {"cpu": cpu_model(), "logical_cpus": os.cpu_count() or 0}
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        info["memory_gib"] = round(pages * size / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {**info, **environment()}
