@@ -10,7 +10,7 @@
 # # Report: data scarcity
 
 # %% tags=["parameters"]
-sweep_dir = "example_sweep"   # a sweep folder (or its results.csv)
+sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 task = "fixed_future"
 distribution = "id"
 augmentation = "none"

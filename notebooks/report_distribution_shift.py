@@ -10,7 +10,7 @@
 # # Report: distribution shift and transfer to Navier-Stokes
 
 # %% tags=["parameters"]
-sweep_dir = "example_sweep"   # a sweep folder (or its results.csv)
+sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 task = "fixed_future"
 augmentation = "none"
 samples = None                # a sample count, or None to average over all counts

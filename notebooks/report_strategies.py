@@ -10,7 +10,7 @@
 # # Report: pretraining strategies x backbones
 
 # %% tags=["parameters"]
-sweep_dir = "example_sweep"   # a sweep folder (or its results.csv)
+sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 task = "fixed_future"         # fine-tuning task
 distribution = "id"           # fine-tuning distribution
 augmentation = "none"         # augmentation setting (none: no augmentation)

@@ -18,7 +18,7 @@ torch.set_num_threads(1)
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: every committed notebook
 OWNED = ["data", "experiment", "augmentations", "report_strategies", "report_augmentations",
-         "report_data_scarcity", "report_distribution_shift"]
+         "report_data_scarcity", "report_distribution_shift", "report_findings"]
 
 
 def _cells(nb):

@@ -336,6 +336,9 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
         assert "def " not in text and "import " not in text  # code hidden from readers
         assert "<title>Report: " in text and "What this page shows" in text
         assert "baseline: copy last frame" in text
+    findings = (out / "reports" / "report_findings.html").read_text()
+    assert "Report: the paper&#x27;s four claims" in findings or "Report: the paper's four claims" in findings
+    assert "claim 2: transfer learning and physics-based strategies do best" in findings
     per_sample = pd.read_csv(out / "per_sample.csv")  # every fine-tune's test samples, collected
     assert len(per_sample) == 16 and per_sample.groupby(["cell_id", "finetune_id"]).size().eq(1).all()
     assert "shift+noise" in (out / "reports" / "report_augmentations.html").read_text()

@@ -122,7 +122,7 @@ def to_html(notebook: str | Path, html: str | Path) -> Path:
 
 def refresh_paired(name: str, timeout: int | None = 600) -> Path:
     """Rebuild ``notebooks/<name>.ipynb`` from its jupytext source and execute it in place with
-    its default (smoke) parameters, so the committed pair holds fresh outputs for nbval.
+    its default parameters (smoke; the published laptop study for the reports), so the committed pair holds fresh outputs for nbval.
     Papermill's run metadata (paths, timestamps) is stripped to keep diffs small."""
     import nbformat
 

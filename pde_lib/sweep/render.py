@@ -8,7 +8,8 @@ from pathlib import Path
 from pde_lib.sweep.notebooks import execute, materialise, source_path, to_html
 from pde_lib.utils.atomic import write_text
 
-REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift")
+REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift",
+           "report_findings")
 
 
 def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:

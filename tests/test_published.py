@@ -1,0 +1,81 @@
+"""The published laptop study (``outputs/published/laptop/``) is complete and is the study that
+``parameters/laptop.yaml`` describes: every cell and fine-tune of its grid, one clean commit,
+within the 90-minute budget, with per-sample errors and validation curves for every fine-tune,
+the reports rendered; and the claims' tables compute from it."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pde_lib.params import load_params
+from pde_lib.report.findings import augmentation_table, scarcity_table, shift_table, strategy_table
+from pde_lib.sweep import expand_grid, finetunes
+from pde_lib.sweep.render import REPORTS
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "outputs" / "published" / "laptop"
+PARAMS = ROOT / "parameters" / "laptop.yaml"
+
+
+@pytest.fixture(scope="module")
+def run():
+    return json.loads((PUBLISHED / "run.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def results():
+    return pd.read_csv(PUBLISHED / "results.csv", dtype={"pretrain_fraction": str})
+
+
+def test_published_parameters_are_the_parameter_file():
+    frozen = yaml.safe_load((PUBLISHED / "params.yaml").read_text())
+    assert frozen == load_params(PARAMS).to_plain(), \
+        "parameters/laptop.yaml changed since the study was published: re-run and re-publish it"
+
+
+def test_every_fine_tune_of_the_grid_is_published_once(results, run):
+    params = load_params(PARAMS)
+    expected = {(c.id, ft.id) for c in expand_grid(params) for ft in finetunes(params, c)}
+    got = set(zip(results["cell_id"], results["finetune_id"]))
+    assert got == expected and len(results) == len(expected)
+    assert run["cells"] == len(expand_grid(params)) and run["finetunes"] == len(expected)
+    assert results["test_rel_l2"].gt(0).all() and results["test_copy_last_rel_l2"].gt(0).all()
+
+
+def test_one_clean_commit_within_the_budget(run):
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"]), run["git_commit"]
+    assert 0 < run["wall_seconds"] <= 90 * 60
+    assert run["machine"]["logical_cpus"] >= 1 and run["torch_threads"] == 1
+
+
+def test_per_sample_errors_and_curves_for_every_fine_tune(results):
+    params = load_params(PARAMS)
+    per_sample = pd.read_csv(PUBLISHED / "per_sample.csv")
+    counts = per_sample.groupby(["cell_id", "finetune_id"]).size()
+    test_n = {True: params.data.navier_stokes.samples.test, False: params.data.samples.test}
+    for (cell, ft), n in counts.items():
+        assert n == test_n["navier_stokes" in ft], (cell, ft)
+    assert len(counts) == len(results)
+    curves = pd.read_csv(PUBLISHED / "curves.csv")
+    lengths = curves.groupby(["cell_id", "finetune_id"])["epoch"].max()
+    assert len(lengths) == len(results) and (lengths == params.finetune.epochs).all()
+
+
+def test_reports_and_provenance_files_are_published():
+    for name in REPORTS:
+        assert (PUBLISHED / "reports" / f"{name}.html").stat().st_size > 10_000, name
+    datasets = json.loads((PUBLISHED / "datasets.json").read_text())
+    assert datasets and all(re.search(r"[0-9a-f]{64}", json.dumps(v)) for v in datasets.values())
+
+
+def test_each_claim_has_its_comparisons_at_three_seeds(results):
+    assert set(scarcity_table(results)["samples"]) == {10, 32, 100}
+    assert len(strategy_table(results)) == 2 * 9  # 9 strategies vs none on each of 2 backbones
+    assert set(augmentation_table(results)["augmentation"]) == {"noise", "shift", "scale", "galilean"}
+    assert set(shift_table(results)["setting"]) == {"ID", "OOD", "unseen PDE"}
+    for table in (scarcity_table(results), strategy_table(results)):
+        assert (table["n_seeds"] == 3).all()
