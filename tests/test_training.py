@@ -299,6 +299,37 @@ def test_init_loads_backbone_and_is_recorded(data, tmp_path):
         run_training(cfg(data, epochs=1, init=str(ckpt), model_kwargs={**TINY["fno2d"], "width": 4}))
 
 
+def test_pretrained_and_scratch_runs_see_the_same_data_order_and_steps(data, tmp_path, monkeypatch):
+    """A fair comparison: with the same seed, a fine-tune from a pretrained backbone and one from
+    scratch train on the same samples (by sample seed), in the same batches and order, for the
+    same number of steps; only the initial weights differ."""
+    from pde_lib.training import trainer
+
+    seen: list[list[int]] = []
+    original = trainer.Batches.epoch
+
+    def recording(self, gens):
+        for batch, size in original(self, gens):
+            x = batch[0]
+            rows = [int(torch.nonzero((self.x_all == x[i]).flatten(1).all(1))[0]) for i in range(size)]
+            seen[-1].append([int(self.ds.seed[r]) for r in rows])
+            yield batch, size
+
+    monkeypatch.setattr(trainer.Batches, "epoch", recording)
+    torch.manual_seed(5)
+    ckpt = tmp_path / "pre.pt"
+    save_backbone(ckpt, build_model("fno2d", **TINY["fno2d"]))
+    orders = []
+    for init in (None, str(ckpt)):
+        seen.append([])
+        run_training(cfg(data, samples=12, epochs=3, batch_size=5, init=init))
+        orders.append(seen[-1])
+    scratch, pretrained = orders
+    assert len(scratch) == 3 * 3  # 12 samples in batches of 5: 3 steps an epoch, 3 epochs
+    assert scratch == pretrained
+    assert len({s for batch in scratch for s in batch}) == 12
+
+
 def test_original_layout_file(data, tmp_path):
     path = tmp_path / "orig.h5"
     src = load_dataset(data["train"])
