@@ -22,7 +22,7 @@ from IPython.display import HTML, Markdown, display
 
 from pde_lib.report.aggregate import load_results
 from pde_lib.report.findings import (CLAIMS, augmentation_table, effect_counts, family_view, scarcity_table,
-                                     scarcity_trend, shift_table, strategy_table, trend_view)
+                                     scarcity_trend, shift_table, strategies_table, trend_view)
 from pde_lib.report.header import report_header
 from pde_lib.report.multiple import family_note
 
@@ -63,7 +63,7 @@ display(trend_view(scarcity_trend(results, model=model)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-t2 = strategy_table(results, samples=samples)
+t2 = strategies_table(results, samples=samples)
 print(f"claim 2: {CLAIMS[2]}\n{family_note(t2)}\neffects: {effect_counts(t2)}")
 
 # %%

@@ -8,7 +8,7 @@ import pytest
 
 from pde_lib.report.aggregate import COLUMNS
 from pde_lib.report.findings import (augmentation_table, effect, effect_counts, scarcity_table, scarcity_trend,
-                                     setting_of, shift_table, strategy_table)
+                                     setting_of, shift_table, strategies_table)
 
 SEEDS = range(5)
 PDES = ("heat", "advection", "burgers")
@@ -51,7 +51,7 @@ def test_effect_rule():
 
 def test_strategy_table_verdicts_match_the_planted_effects():
     df = _study({"transfer": 0.7, "binary": 1.0, "masked": 1.0, "jigsaw": 1.3}, noise={"masked": 0.4})
-    t = strategy_table(df).set_index("strategy")
+    t = strategies_table(df).set_index("strategy")
     assert t.loc["transfer", "effect"] == "helps"
     assert t.loc["transfer", "mean"] == pytest.approx(30.0, abs=2.0)
     assert t.loc["jigsaw", "effect"] == "hurts"

@@ -16,7 +16,7 @@ The claims (the paper's wording, ``CLAIMS``) and the tables that answer them:
 1. ``scarcity_table``: each pretraining strategy vs ``none`` at each fine-tune sample count,
    and ``scarcity_trend``: whether the gain at the smallest count exceeds the gain at the
    largest (per seed, the difference of the two pooled log ratios; t interval over seeds);
-2. ``strategy_table``: every strategy vs ``none`` per backbone;
+2. ``strategies_table``: every strategy vs ``none`` per backbone;
 3. ``augmentation_table``: every augmentation vs no augmentation, per pretraining strategy;
 4. ``shift_table``: each strategy vs ``none`` in distribution, out of distribution and on the
    unseen PDE (Navier-Stokes)."""
@@ -103,7 +103,7 @@ def scarcity_trend(results: pd.DataFrame, model: str = "fno2d", augmentation: st
                                       "p_value"])
 
 
-def strategy_table(results: pd.DataFrame, samples: int | None = 32, augmentation: str = "none") -> pd.DataFrame:
+def strategies_table(results: pd.DataFrame, samples: int | None = 32, augmentation: str = "none") -> pd.DataFrame:
     """Claim 2: every strategy vs ``none`` per backbone (in distribution, heat / advection /
     Burgers pooled, at ``samples`` fine-tune samples)."""
     return family(_id_rows(results, samples=samples, augmentation=augmentation), ["model", "strategy"])

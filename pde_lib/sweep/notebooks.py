@@ -79,12 +79,29 @@ def materialise(name: str, dest: str | Path) -> Path:
     return dest
 
 
+#: environment variables a notebook kernel must not inherit from a Dask worker. A nanny starts its
+#: workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``); in
+#: a kernel that trains, it also switches off glibc's dynamic mmap threshold, so every tensor
+#: buffer above 128 KiB is mmap'ed, faulted in and zeroed on every step: a laptop-study fine-tune
+#: ran 2.2x slower with it (``benchmarks/malloc_trim.py``).
+KERNEL_ENV_DROP = ("MALLOC_TRIM_THRESHOLD_",)
+
+
+def kernel_environment() -> None:
+    """Remove ``KERNEL_ENV_DROP`` from this process's environment, which the kernels it starts
+    inherit (the process's own allocator read its settings at start-up and keeps them)."""
+    for name in KERNEL_ENV_DROP:
+        os.environ.pop(name, None)
+
+
 def execute(template: str | Path, output: str | Path, parameters: dict, cwd: str | Path | None = None,
             timeout: int | None = None) -> Path:
     """Run ``template`` with papermill into ``output`` (parameters injected after the cell
-    tagged ``parameters``). Raises papermill's ``PapermillExecutionError`` on a failing cell."""
+    tagged ``parameters``), in a kernel without ``KERNEL_ENV_DROP`` in its environment. Raises
+    papermill's ``PapermillExecutionError`` on a failing cell."""
     import papermill as pm
 
+    kernel_environment()
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(template), str(output), parameters=parameters, kernel_name=ensure_kernel(),
