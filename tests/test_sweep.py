@@ -433,3 +433,41 @@ def test_cell_kernels_do_not_inherit_the_dask_workers_malloc_trim_threshold(tmp_
         out = client.submit(execute, template, tmp_path / "out.ipynb", {}, tmp_path, 120, pure=False).result()
     text = "".join(o.get("text", "") for o in nbformat.read(str(out), as_version=4).cells[-1].outputs)
     assert text.strip() == "trim: None"
+
+
+def test_cell_cost_orders_the_laptop_study_longest_first():
+    from pde_lib.sweep.cost import cell_cost, priorities
+
+    params = load_params(ROOT / "parameters" / "laptop.yaml")
+    cells = {c.id: c for c in expand_grid(params)}
+    cost = {cid: cell_cost(params, c) for cid, c in cells.items()}
+    # 13 fine-tunes (3 counts x 3 PDEs, OOD, Navier-Stokes at 4x the area) and a pretraining
+    assert max(cost, key=cost.get).startswith("fno2d__transfer__none__")
+    # no pretraining; 60 epochs x (train + 32 valid samples) of 9 ID, 3 OOD and 1 Navier-Stokes
+    # fine-tune (4x the area, 16 valid samples)
+    assert cost["fno2d__none__none__s0"] == 60 * ((10 + 32 + 100 + 3 * 32) * 3 + (32 + 32) * 3 + 4 * (32 + 16))
+    # augmented pretraining (1.5x 576 trajectories) outranks a plain strategy cell, which outranks
+    # an augmented cell without pretraining
+    assert cost["fno2d__transfer__galilean__s0"] > cost["unet__jigsaw__none__s0"] > cost["fno2d__none__shift__s0"]
+    rank = priorities(params, list(cells.values()))
+    assert sorted(rank.values()) == list(range(len(cells)))
+    assert rank["fno2d__transfer__galilean__s2"] > rank["unet__masked__none__s2"] > rank["fno2d__none__noise__s0"]
+    assert rank["unet__binary__none__s0"] > rank["unet__binary__none__s1"]  # equal cost: grid order
+
+
+def _recording_runner(cell_id, sweep_dir):
+    with open(Path(sweep_dir) / "started.log", "a") as fh:
+        fh.write(cell_id + "\n")
+    return fake_runner(cell_id, sweep_dir)
+
+
+def test_sweep_starts_its_most_expensive_cells_first(study, tmp_path):
+    params_path, machine_path = study
+    out = tmp_path / "ordered"
+    result = run_sweep(params_path, out, machine=machine_path, runner=_recording_runner, progress=False,
+                       reports=False, n_workers=1)
+    assert not result.failed
+    started = (out / "started.log").read_text().split()
+    # transfer cells pretrain, so they cost more than the none cells of the same fine-tunes
+    assert started == ["fno2d__transfer__none__s0", "fno2d__transfer__none__s1",
+                       "fno2d__none__none__s0", "fno2d__none__none__s1"]

@@ -19,6 +19,7 @@ from pde_lib.errors import ConfigError
 from pde_lib.params import MachineProfile, load_machine, load_params, validate_machine
 from pde_lib.params.attrdict import to_plain
 from pde_lib.sweep.cell import is_done
+from pde_lib.sweep.cost import priorities
 from pde_lib.sweep.cluster import check_scheduler, connect_client, security
 from pde_lib.sweep.grid import expand_grid, select_cells
 from pde_lib.sweep.runlog import RunLog
@@ -200,8 +201,11 @@ def run_sweep(params_path, out_dir=None, machine=None, scheduler: str | None = N
         print(f"Dask dashboard: {client.dashboard_link}", flush=True)
     try:
         extra = {"resources": {"GPU": 1}} if machine.gpus_per_worker else {}
-        futures = {client.submit(runner, c.id, str(out), key=f"cell-{c.id}", pure=False, **extra): c.id
-                   for c in pending}
+        # the most expensive cells first (no lone long cell at the end): submitted in that order, as
+        # an idle worker takes the first task that arrives, and prioritised for the queue
+        rank = priorities(params, pending)
+        futures = {client.submit(runner, c.id, str(out), key=f"cell-{c.id}", pure=False, priority=rank[c.id],
+                                 **extra): c.id for c in sorted(pending, key=lambda c: -rank[c.id])}
         bar = tqdm(total=len(cells), initial=result.skipped, desc="cells", unit="cell", disable=not progress)
         for fut in as_completed(list(futures)):
             cid = futures[fut]
