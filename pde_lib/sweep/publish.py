@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pde_lib.errors import ConfigError
 from pde_lib.params import load_machine, load_params
+from pde_lib.report.header import params_file
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.grid import expand_grid
 from pde_lib.sweep.results import CURVES_FILE, PER_SAMPLE_FILE, RESULTS_FILE, refresh_results
@@ -92,8 +93,7 @@ def publish_sweep(sweep_dir: str | Path, dest: str | Path, wall_seconds: float |
         _copy(html, dest / "reports" / html.name)
     machine = dict(runs[0]["machine"]) if runs else {**machine_info(), "recorded": "when published"}
     profile = load_machine(sweep / "machine.yaml" if (sweep / "machine.yaml").exists() else None)
-    run = {"study": params.name, "params_file": json.loads((sweep / "sweep.json").read_text())["params_file"]
-           if (sweep / "sweep.json").exists() else "params.yaml",
+    run = {"study": params.name, "params_file": params_file(sweep),
            "git_commit": commit, "machine": machine,
            "workers": runs[0].get("workers") if runs else profile.get("n_workers"), "torch_threads": profile.get("torch_threads"),
            "wall_seconds": round(wall, 1), "wall_time": wall_time_text(wall),
