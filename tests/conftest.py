@@ -12,6 +12,20 @@ import os
 
 import pytest
 
+#: test modules that check orchestration (files, processes, notebooks, CLIs, docs), whose results
+#: do not depend on which CPU kernels torch runs; marked ``orchestration``. .ci/run re-runs the
+#: other (numerical) fast tests under torch's other CPU kernels.
+ORCHESTRATION_MODULES = frozenset({
+    "test_architecture", "test_bad_input_cli", "test_cli_output", "test_cluster_security", "test_docs",
+    "test_kill_resume", "test_notebooks", "test_offline_html", "test_params", "test_publish",
+    "test_published", "test_subgrids", "test_sweep"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in ORCHESTRATION_MODULES:
+            item.add_marker(pytest.mark.orchestration)
+
 
 @pytest.fixture
 def learning_seed() -> int:

@@ -119,3 +119,16 @@ def test_reading_data_imports_no_solver(module):
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.startswith('pde_lib.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pde_lib.pdes" not in out and "pde_lib.data" in out
+
+
+def test_orchestration_marker_names_existing_modules_and_spares_the_numerical_ones(request):
+    """Every module the ``orchestration`` marker covers exists (a renamed module would otherwise
+    fall out of it silently), and the numerical modules stay unmarked, so .ci/run re-runs them
+    under torch's other CPU kernels."""
+    from conftest import ORCHESTRATION_MODULES
+
+    present = {p.stem for p in (ROOT / "tests").glob("test_*.py")}
+    assert ORCHESTRATION_MODULES <= present, sorted(ORCHESTRATION_MODULES - present)
+    assert {"test_pdes", "test_models", "test_training", "test_pretraining", "test_augmentations",
+            "test_data", "test_report_stats"}.isdisjoint(ORCHESTRATION_MODULES)
+    assert request.node.get_closest_marker("orchestration") is not None  # this module is marked
