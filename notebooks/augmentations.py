@@ -72,7 +72,8 @@ ns = load_dataset(ns_file)
 print(f"{len(ds)} samples of {sorted(set(ds.pde))}; {len(ns)} Navier-Stokes samples")
 for name in AUGMENTATIONS:
     aug = get_augmentation(name)
-    print(f"{name:9s} valid for {sorted(aug.valid_pdes)}; {aug.strength_name} = {aug.strength_default}")
+    strength = f"{aug.strength_name} = {aug.strength_default}" if aug.strength_name else "no strength (control)"
+    print(f"{name:9s} valid for {sorted(aug.valid_pdes)}; {strength}")
 
 # %% [markdown]
 # ## Original and augmented trajectories (first sample of each pair)

@@ -67,12 +67,15 @@ def copies_of(ds, names, seed=0, **kw):
 
 # ---- the registry and the interface ---------------------------------------------------------
 def test_registry_and_interface():
-    assert AUGMENTATIONS.names() == ["galilean", "noise", "scale", "shift"]
+    assert AUGMENTATIONS.names() == ["copy", "galilean", "noise", "scale", "shift"]
     for name in AUGMENTATIONS:
         aug = get_augmentation(name)
         assert aug.name == name
-        assert aug.strength_name in aug.parameters
-        assert aug.parameters[aug.strength_name] == aug.strength_default
+        if aug.strength_name is None:  # the copy control has nothing to tune
+            assert aug.parameters == {} and aug.strength_default is None
+        else:
+            assert aug.strength_name in aug.parameters
+            assert aug.parameters[aug.strength_name] == aug.strength_default
         assert aug.valid_pdes <= set(PDE_NAMES)
     assert get_augmentation("scale").valid_pdes == {"heat", "advection", "burgers"}
     assert get_augmentation("galilean").valid_pdes == {"advection", "burgers"}
@@ -81,7 +84,7 @@ def test_registry_and_interface():
 
 def test_errors_are_clear(hab):
     g = torch.Generator().manual_seed(0)
-    with pytest.raises(ConfigError, match="valid augmentation names: galilean, noise, scale, shift"):
+    with pytest.raises(ConfigError, match="valid augmentation names: copy, galilean, noise, scale, shift"):
         augment_dataset(hab, ["rotate"], 0.5, g)
     with pytest.raises(ConfigError, match="unknown augmentation parameter.*max_sheft"):
         augment_dataset(hab, ["shift"], 0.5, g, max_sheft=0.1)
@@ -109,6 +112,24 @@ def test_originals_kept_and_copies_follow_bernoulli(hab):
     assert len(augment_dataset(hab, ["shift"], 0.0, torch.Generator())) == n
     assert len(augment_dataset(hab, ["shift"], 1.0, torch.Generator())) == 2 * n
     assert len(augment_dataset(hab, [], 1.0, torch.Generator())) == n
+
+
+def test_copy_control_adds_the_same_samples_unchanged_as_an_augmentation_would(hab, ns):
+    """The step-matched control: same count and choice of copied samples as ``noise`` / ``shift``
+    with the same generator seed and ratio, each copy equal to its original, every PDE valid."""
+    n = len(hab)
+    copied = augment_dataset(hab, ["copy"], 0.5, torch.Generator().manual_seed(3))
+    for name in ("noise", "shift"):  # valid for every trajectory PDE: one copy per success
+        other = augment_dataset(hab, [name], 0.5, torch.Generator().manual_seed(3))
+        assert len(copied) == len(other) > n
+        assert torch.equal(copied.seed, other.seed) and torch.equal(copied.pde_index, other.pde_index)
+    draw = torch.rand(n, generator=torch.Generator().manual_seed(3), dtype=torch.float64) < 0.5
+    assert torch.equal(copied.u[n:], hab.u[draw]) and torch.equal(copied.coeffs[n:], hab.coeffs[draw])
+    assert not bool(copied.extra[INPUT_NOISE_KEY].any())
+    ns_copy = augment_dataset(ns, ["copy"], 1.0, torch.Generator())
+    assert len(ns_copy) == 2 * len(ns) and torch.equal(ns_copy.u[len(ns):], ns.u)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        get_augmentation("copy").sample(hab.pde_index, torch.Generator(), noise_level=0.1)
 
 
 def test_same_seed_same_batch_different_seed_different(hab):

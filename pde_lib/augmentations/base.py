@@ -36,8 +36,8 @@ class Augmentation:
     name: ClassVar[str]
     #: PDE names this augmentation is a true symmetry of (noise: all, as a regulariser)
     valid_pdes: ClassVar[frozenset[str]]
-    strength_name: ClassVar[str]
-    strength_default: ClassVar[float]
+    strength_name: ClassVar[str | None]  # None: no strength (the ``copy`` control)
+    strength_default: ClassVar[float | None]
     #: every accepted keyword and its default (includes the strength)
     parameters: ClassVar[dict[str, Any]]
 
