@@ -21,8 +21,9 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 from IPython.display import HTML, Markdown, display
 
 from pde_lib.report.aggregate import load_results
-from pde_lib.report.findings import (CLAIMS, augmentation_table, effect_counts, family_view, scarcity_table,
-                                     scarcity_trend, shift_table, strategies_table, trend_view)
+from pde_lib.report.findings import (CLAIMS, augmentation_control_table, augmentation_table, effect_counts,
+                                     family_view, scarcity_table, scarcity_trend, shift_table, strategies_table,
+                                     trend_view)
 from pde_lib.report.header import report_header
 from pde_lib.report.multiple import family_note
 
@@ -81,6 +82,20 @@ print(f"claim 3: {CLAIMS[3]}\n{family_note(t3)}\neffects: {effect_counts(t3)}")
 
 # %%
 display(family_view(t3, ["strategy", "augmentation"], label="improvement over no augmentation"))
+
+# %% [markdown]
+# Every augmentation adds copies (`augmentation_ratio`), so an augmented run also takes more
+# optimisation steps. The step-matched control `copy` adds the same number of *unchanged* copies:
+# each augmentation against `copy` shows what the transform itself adds beyond the extra steps.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+t3c = augmentation_control_table(results, model=model, samples=samples)
+print(f"claim 3, step-matched (against unchanged copies):\n{family_note(t3c)}\neffects: {effect_counts(t3c)}"
+      if len(t3c) else "claim 3, step-matched: the control `copy` did not run in this sweep")
+
+# %%
+display(family_view(t3c, ["strategy", "augmentation"], label="improvement over unchanged copies"))
 
 # %% [markdown]
 # ## 4. Pretrained models gain under distribution shift and on an unseen PDE

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pde_lib.report.aggregate import COLUMNS
-from pde_lib.report.findings import (augmentation_table, effect, effect_counts, scarcity_table, scarcity_trend,
+from pde_lib.report.findings import (augmentation_control_table, augmentation_table, effect, effect_counts, scarcity_table, scarcity_trend,
                                      setting_of, shift_table, strategies_table)
 
 SEEDS = range(5)
@@ -89,6 +89,27 @@ def test_augmentation_table_pairs_along_the_augmentation():
     t = augmentation_table(pd.concat([plain, noisy])).set_index(["strategy", "augmentation"])
     assert t.loc[("none", "noise"), "mean"] == pytest.approx(40.0, abs=1e-6)
     assert t.loc[("transfer", "noise"), "effect"] == "helps"
+
+
+def test_augmentation_control_table_separates_the_transform_from_the_extra_steps():
+    """Copies alone (the extra steps) cut the error 20%; noise cuts it 20% too (no effect of the
+    transform itself), shift 40% (half of it the transform): only shift helps against the control."""
+    plain = _study({"transfer": 0.8}, rng_seed=0)
+    arms = {"copy": 0.8, "noise": 0.8, "shift": 0.6}
+    parts = [plain]
+    for aug, factor in arms.items():
+        arm = _study({"transfer": 0.8}, augmentation=aug, rng_seed=0)
+        arm["test_rel_l2"] *= factor
+        parts.append(arm)
+    df = pd.concat(parts)
+    vs_none = augmentation_table(df).set_index(["strategy", "augmentation"])
+    assert vs_none.loc[("none", "noise"), "effect"] == "helps"  # the confounded comparison
+    t = augmentation_control_table(df).set_index(["strategy", "augmentation"])
+    assert set(t.index.get_level_values("augmentation")) == {"noise", "shift"}
+    assert t.loc[("none", "noise"), "effect"] == "no 10% effect"
+    assert t.loc[("none", "shift"), "mean"] == pytest.approx(25.0, abs=1e-6)  # 1 - 0.6 / 0.8
+    assert t.loc[("transfer", "shift"), "effect"] == "helps"
+    assert augmentation_control_table(plain).empty  # no control run: nothing to compare
 
 
 def test_shift_table_settings():

@@ -1,5 +1,6 @@
 """Augmentations (docs/protocol.md section 6): Lie point symmetries and input noise, registered by name
-in ``AUGMENTATIONS`` (``registry.py``): ``noise``, ``shift``, ``scale``, ``galilean``.
+in ``AUGMENTATIONS`` (``registry.py``): ``noise``, ``shift``, ``scale``, ``galilean``, and the
+step-matched control ``copy`` (unchanged copies).
 
 Add one by writing a module with an ``Augmentation`` subclass decorated
 ``@AUGMENTATIONS.register("name")`` and importing it below.

@@ -17,7 +17,9 @@ The claims (the paper's wording, ``CLAIMS``) and the tables that answer them:
    and ``scarcity_trend``: whether the gain at the smallest count exceeds the gain at the
    largest (per seed, the difference of the two pooled log ratios; t interval over seeds);
 2. ``strategies_table``: every strategy vs ``none`` per backbone;
-3. ``augmentation_table``: every augmentation vs no augmentation, per pretraining strategy;
+3. ``augmentation_table``: every augmentation vs no augmentation, per pretraining strategy, and
+   ``augmentation_control_table``: every augmentation vs the step-matched control ``copy``
+   (unchanged copies at the same ratio: the same steps without the transform);
 4. ``shift_table``: each strategy vs ``none`` in distribution, out of distribution and on the
    unseen PDE (Navier-Stokes)."""
 
@@ -38,6 +40,8 @@ CLAIMS = {1: "pretraining improves fine-tuning, most when fine-tune data are sca
 PHYSICS_BASED = ("picl", "derivative", "coefficient")
 PRETEXT = ("binary", "time_sort", "space_sort", "jigsaw", "masked")
 TRAJECTORY_PDES = ("heat", "advection", "burgers")
+#: the augmentation that adds unchanged copies: the step-matched control of claim 3
+STEP_CONTROL = "copy"
 #: the effect size a laptop-scale study must resolve (percent)
 RESOLUTION_PCT = 10.0
 FAMILY_COLUMNS = ["n_seeds", "mean", "ci_low", "ci_high", "points", "p_value", "p_holm", "holm_reject", "effect"]
@@ -110,10 +114,22 @@ def strategies_table(results: pd.DataFrame, samples: int | None = 32, augmentati
 
 
 def augmentation_table(results: pd.DataFrame, model: str = "fno2d", samples: int | None = 32) -> pd.DataFrame:
-    """Claim 3: every augmentation vs no augmentation, per pretraining strategy (``model``, in
-    distribution, pooled over the PDEs where the augmentation ran)."""
+    """Claim 3: every augmentation (the ``copy`` control included) vs no augmentation, per
+    pretraining strategy (``model``, in distribution, pooled over the PDEs where the augmentation
+    ran)."""
     return family(_id_rows(results, model=model, samples=samples), ["strategy", "augmentation"],
                   factor="augmentation")
+
+
+def augmentation_control_table(results: pd.DataFrame, model: str = "fno2d", samples: int | None = 32,
+                               control: str = STEP_CONTROL) -> pd.DataFrame:
+    """Claim 3, step-matched: every augmentation vs the ``control`` augmentation (unchanged
+    copies at the same ratio, so the same number of training samples and optimisation steps),
+    per pretraining strategy; what the transform adds beyond the extra steps. Empty where the
+    control did not run."""
+    rows = _id_rows(results, model=model, samples=samples)
+    rows = rows[rows["augmentation"].astype(str) != "none"]
+    return family(rows, ["strategy", "augmentation"], factor="augmentation", baseline=control)
 
 
 def setting_of(distribution: str, pde: str) -> str:
