@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from pde_lib.params import load_params
-from pde_lib.report.findings import augmentation_table, scarcity_table, shift_table, strategies_table
+from pde_lib.report.findings import augmentation_control_table, augmentation_table, scarcity_table, shift_table, strategies_table
 from pde_lib.sweep import expand_grid, finetunes
 from pde_lib.sweep.render import REPORTS
 
@@ -75,7 +75,10 @@ def test_reports_and_provenance_files_are_published():
 def test_each_claim_has_its_comparisons_at_three_seeds(results):
     assert set(scarcity_table(results)["samples"]) == {10, 32, 100}
     assert len(strategies_table(results)) == 2 * 9  # 9 strategies vs none on each of 2 backbones
-    assert set(augmentation_table(results)["augmentation"]) == {"noise", "shift", "scale", "galilean"}
+    assert set(augmentation_table(results)["augmentation"]) == {"noise", "shift", "scale", "galilean", "copy"}
+    control = augmentation_control_table(results)  # claim 3 at equal steps: each against copy
+    assert set(control["augmentation"]) == {"noise", "shift", "scale", "galilean"}
+    assert set(control["strategy"]) == {"none", "transfer"} and (control["n_seeds"] == 3).all()
     assert set(shift_table(results)["setting"]) == {"ID", "OOD", "unseen PDE"}
     for table in (scarcity_table(results), strategies_table(results)):
         assert (table["n_seeds"] == 3).all()
