@@ -9,7 +9,7 @@ Add one by writing a module with an ``Augmentation`` subclass decorated
     ds_aug = augment_dataset(ds, ["shift", "noise"], ratio=0.5, generator=g, max_shift=1.0)
     x = add_input_noise(x, ds_aug.extra["input_noise"][batch_index], g)  # inputs only"""
 
-from pde_lib.augmentations import copy, galilean, noise, scale, shift  # noqa: F401 (registers the augmentations)
+from pde_lib.augmentations import copy_control, galilean, noise, scale, shift  # noqa: F401 (registers the augmentations)
 from pde_lib.augmentations.base import Augmentation
 from pde_lib.augmentations.compose import augment_copies, augment_dataset, resolve_names
 from pde_lib.augmentations.noise import INPUT_NOISE_KEY, add_input_noise
