@@ -12,13 +12,16 @@ import pytest
 import yaml
 
 from pde_lib.params import load_params
-from pde_lib.report.findings import augmentation_control_table, augmentation_table, scarcity_table, shift_table, strategies_table
+from pde_lib.report.findings import (augmentation_control_table, augmentation_table, scarcity_table, shift_table,
+                                     strategies_table)
 from pde_lib.sweep import expand_grid, finetunes
 from pde_lib.sweep.render import REPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "outputs" / "published" / "laptop"
 PARAMS = ROOT / "parameters" / "laptop.yaml"
+#: the power check: the strategies sub-grid for seeds 3 and 4 (README, "Laptop study")
+SEEDS_3_4 = ROOT / "outputs" / "published" / "laptop_seeds_3_4"
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +85,17 @@ def test_each_claim_has_its_comparisons_at_three_seeds(results):
     assert set(shift_table(results)["setting"]) == {"ID", "OOD", "unseen PDE"}
     for table in (scarcity_table(results), strategies_table(results)):
         assert (table["n_seeds"] == 3).all()
+
+
+def test_the_power_check_adds_seeds_3_and_4_to_the_strategy_comparison(results):
+    """The published seeds 3-4 run is ``parameters/laptop_seeds_3_4.yaml`` and, joined with the
+    study, gives every strategy comparison at 5 seeds (the README's 5-seed column)."""
+    frozen = yaml.safe_load((SEEDS_3_4 / "params.yaml").read_text())
+    assert frozen == load_params(ROOT / "parameters" / "laptop_seeds_3_4.yaml").to_plain()
+    extra = pd.read_csv(SEEDS_3_4 / "results.csv", dtype={"pretrain_fraction": str})
+    assert set(extra["seed"]) == {3, 4} and len(extra) == 2 * 2 * 10 * 3  # seeds x models x strategies x PDEs
+    assert not set(extra["cell_id"]) & set(results["cell_id"])
+    table = strategies_table(pd.concat([results, extra], ignore_index=True))
+    assert len(table) == 18 and (table["n_seeds"] == 5).all()
+    run = json.loads((SEEDS_3_4 / "run.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"])
