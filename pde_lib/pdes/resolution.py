@@ -91,13 +91,43 @@ def kept_modes(n: int, fraction: float, device=None) -> torch.Tensor:
     return torch.maximum(mx, my) < fraction * n
 
 
+def _rows_power(block: torch.Tensor, first_col: int) -> torch.Tensor:
+    """Parseval-weighted sum of |v|^2 over a block (B, r, c) of rfft2 columns starting at
+    ``first_col`` (column 0 counts once, the others twice: their conjugates are not stored),
+    float64 (B,). Each row is reduced on its own, so the value does not depend on the batch."""
+    if block.shape[-2] == 0 or block.shape[-1] == 0:
+        return torch.zeros(block.shape[0], dtype=torch.float64, device=block.device)
+    rows = torch.linalg.vector_norm(torch.view_as_real(block), dim=(-2, -1)).double().square()
+    total = 2.0 * rows.sum(-1)
+    if first_col == 0:
+        total = total - block[..., 0].abs().double().square().sum(-1)
+    return total
+
+
+def ring_power(vh: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
+    """Parseval-weighted power (B,) float64 of the integer modes lo <= max(|m_x|, m_y) < hi of
+    rfft2 states vh (B, n, n//2 + 1), hi <= n/2 (no Nyquist mode), summed block by block (no
+    subtraction of large sums: a small ring keeps its relative accuracy)."""
+    n = vh.shape[-2]
+    if hi > n // 2:
+        raise ValueError(f"ring up to |m| < {hi} on a {n}-point grid reaches the Nyquist mode")
+    if lo >= hi:
+        return torch.zeros(vh.shape[0], dtype=torch.float64, device=vh.device)
+    one = max(lo, 1)
+    # rows with lo <= |m_x| < hi, columns m_y < hi
+    outer = (_rows_power(vh[:, lo:hi, :hi], 0)
+             + _rows_power(vh[:, n - hi + 1:n - one + 1, :hi], 0))
+    # rows with |m_x| < lo, columns lo <= m_y < hi
+    inner = _rows_power(vh[:, :lo, lo:hi], lo) + _rows_power(vh[:, n - lo + 1:, lo:hi], lo) if lo else 0.0
+    return outer + inner
+
+
 class _Grids:
     """Spectral grids and tail weights per grid size, built once per solve."""
 
     def __init__(self, device, dtype: torch.dtype, band: float, fraction: float):
         self.device, self.dtype, self.band, self.fraction = device, dtype, band, fraction
         self._grids: dict[int, SpectralGrid] = {}
-        self._weights: dict[tuple[int, int], torch.Tensor] = {}
 
     def grid(self, n: int) -> SpectralGrid:
         if n not in self._grids:
@@ -107,22 +137,12 @@ class _Grids:
     def kept(self, n: int) -> torch.Tensor:
         return kept_modes(n, self.fraction, self.device)
 
-    def weights(self, n: int, m: int) -> torch.Tensor:
-        """Parseval weights (2, n, n//2 + 1) on grid n of the whole kept band and of grid m's
-        tail band."""
-        if (n, m) not in self._weights:
-            mx, my = mode_numbers(n, self.device)
-            parseval = torch.where((my == 0) | (my == n // 2), 1.0, 2.0)
-            top = torch.maximum(mx, my)
-            kept = (top < self.fraction * n) * parseval
-            tail = kept * (top >= self.band * self.fraction * m)
-            self._weights[(n, m)] = torch.stack([kept, tail]).to(self.dtype)
-        return self._weights[(n, m)]
-
     def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
-        """tau_m (B,) float64 of states vh on grid n."""
-        power = torch.view_as_real(vh).square().sum(-1)
-        whole, part = (power[:, None] * self.weights(n, m)).sum(dim=(-2, -1), dtype=torch.float64).unbind(1)
+        """tau_m (B,) float64 of states vh on grid n: the ring of modes band * fraction * m <=
+        |k|_inf < fraction * n over the whole kept band (``ring_power``)."""
+        whole = ring_power(vh, 0, math.ceil(self.fraction * n - 1e-9))
+        part = ring_power(vh, math.ceil(self.band * self.fraction * m - 1e-9),
+                          math.ceil(self.fraction * n - 1e-9))
         return (part / whole.clamp_min(1e-300)).sqrt()
 
     def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,
