@@ -25,6 +25,7 @@ import torch
 from pde_lib.pdes import get_pde
 from pde_lib.pdes.simulate import SampleBatch, draw_batch, refined, simulate
 from pde_lib.pdes.spectral import grid_coordinates
+from pde_lib.utils.memory import retain_freed_memory
 
 T_FINAL = 31 * 0.0625
 
@@ -85,8 +86,10 @@ def main() -> None:
     args = ap.parse_args()
     dev = args.device
     pde = get_pde("burgers")
+    retained = retain_freed_memory()  # as generate_dataset does, for the baseline too
     total_steps = round(T_FINAL / 5e-5)
-    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"device {dev}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+          f"glibc mallopt thresholds {'set' if retained else 'unavailable'}")
 
     # --- baseline, one sample at a time --------------------------------------------------------
     batch = draw_batch(pde, [0], "id")

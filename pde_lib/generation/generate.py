@@ -17,6 +17,7 @@ from pde_lib.pdes import SolverSettings, get_pde
 from pde_lib.pdes.simulate import draw_batch, simulate
 from pde_lib.pdes.spectral import grid_coordinates
 from pde_lib.utils.device import resolve_device
+from pde_lib.utils.memory import retain_freed_memory
 
 #: stored grids a file may have (models need >= 8 points per side; beyond 1024 a frame is 4 MB)
 MIN_RESOLUTION, MAX_RESOLUTION = 8, 1024
@@ -133,6 +134,7 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
     once every sample is written."""
     pdes = params.validate()
     resolve_device(device)
+    retain_freed_memory()  # large solver buffers stay in the heap (same values, less system time)
     check_memory(params, pdes)
     frames = {(p.n_frames, p.frame_dt) for p in pdes}
     if len(frames) > 1:
