@@ -26,6 +26,7 @@ from pde_lib.report.findings import (CLAIMS, augmentation_control_table, augment
                                      trend_view)
 from pde_lib.report.header import report_header
 from pde_lib.report.multiple import family_note
+from pde_lib.report.precision import precision_summary, precision_view
 
 results = load_results(sweep_dir)
 display(HTML(report_header(sweep_dir, results, results, dict(model=model, samples=samples))))
@@ -110,3 +111,24 @@ print(f"claim 4: {CLAIMS[4]}\n{family_note(t4)}\neffects: {effect_counts(t4)}")
 
 # %%
 display(family_view(t4, ["setting", "strategy"]))
+
+# %% [markdown]
+# ## How many seeds would decide every comparison
+# An interval tells a 10% improvement from none, whatever the effect, when its whole width on
+# the log scale is at most log(1 / 0.9), i.e. a half-width of at most 0.053. From the
+# seed-to-seed spread each interval implies, the seeds a re-run would need for that
+# (`pde_lib.report.precision`): an estimate, and a conservative count from the 80% upper
+# confidence bound of the spread (few seeds estimate a spread poorly). A row that is not narrow
+# enough may still be decided, when its interval lies far from 0.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+families = {"claim 1": (t1, ["strategy", "samples"]), "claim 2": (t2, ["model", "strategy"]),
+            "claim 3": (t3, ["strategy", "augmentation"]), "claim 4": (t4, ["setting", "strategy"])}
+for name, (table, _) in families.items():
+    print(f"{name}: {precision_summary(table)}")
+
+# %%
+for name, (table, by) in families.items():
+    display(Markdown(f"**{name}**"))
+    display(precision_view(table, by))
