@@ -99,3 +99,17 @@ def test_the_power_check_adds_seeds_3_and_4_to_the_strategy_comparison(results):
     assert len(table) == 18 and (table["n_seeds"] == 5).all()
     run = json.loads((SEEDS_3_4 / "run.json").read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"])
+
+
+def test_seeds_needed_at_five_seeds_are_the_readmes(results):
+    """The README's "seeds needed" figures (Laptop study) from the 5-seed strategy comparison:
+    per backbone, the widest interval's estimate and conservative count."""
+    from pde_lib.report.precision import precision_table
+
+    extra = pd.read_csv(SEEDS_3_4 / "results.csv", dtype={"pretrain_fraction": str})
+    p = precision_table(strategies_table(pd.concat([results, extra], ignore_index=True)))
+    worst = p.loc[p.groupby("model")["half_width"].idxmax()].set_index("model")
+    assert worst.loc["fno2d", ["seeds_needed", "seeds_needed_conservative"]].tolist() == [9, 18]
+    assert worst.loc["unet", ["seeds_needed", "seeds_needed_conservative"]].tolist() == [52, 121]
+    assert sorted(p.loc[p["narrow_enough"], "strategy"] + "/" + p.loc[p["narrow_enough"], "model"]) == [
+        "jigsaw/fno2d", "picl/fno2d", "picl/unet", "space_sort/fno2d", "time_sort/fno2d"]
