@@ -1,1 +1,2 @@
-"""Small helpers shared by every stage: atomic writes, provenance and number formatting."""
+"""Small helpers shared by every stage: atomic writes, provenance, number formatting and
+the process's heap settings (``memory``)."""
