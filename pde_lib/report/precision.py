@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pde_lib.report.intervals import t_bounds
+
 #: the improvement (percent) an interval must tell from none
 RESOLVE_PCT = 10.0
 #: confidence of the upper bound of the spread used for the conservative seed count
@@ -40,11 +42,9 @@ def target_half_width(pct: float = RESOLVE_PCT) -> float:
 
 
 def half_width(sd, n, ci: float = 0.95) -> np.ndarray:
-    """t_{n-1,(1+ci)/2} sd / sqrt(n), elementwise; NaN where n < 2."""
-    sd, n = np.asarray(sd, dtype=np.float64), np.asarray(n, dtype=np.float64)
-    ok = n >= 2
-    q = stats.t.ppf(0.5 + ci / 2, np.where(ok, n - 1, 1))
-    return np.where(ok, q * sd / np.sqrt(np.where(ok, n, 1)), np.nan)
+    """t_{n-1,(1+ci)/2} sd / sqrt(n), elementwise (``intervals.t_bounds`` around 0); NaN where n < 2."""
+    sd = np.asarray(sd, dtype=np.float64)
+    return t_bounds(np.zeros_like(sd), sd, n, ci)[1]
 
 
 def seeds_needed(sd, target: float, ci: float = 0.95, max_seeds: int = MAX_SEEDS) -> np.ndarray:
