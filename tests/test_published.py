@@ -113,3 +113,32 @@ def test_seeds_needed_at_five_seeds_are_the_readmes(results):
     assert worst.loc["unet", ["seeds_needed", "seeds_needed_conservative"]].tolist() == [52, 121]
     assert sorted(p.loc[p["narrow_enough"], "strategy"] + "/" + p.loc[p["narrow_enough"], "model"]) == [
         "jigsaw/fno2d", "picl/fno2d", "picl/unet", "space_sort/fno2d", "time_sort/fno2d"]
+
+
+#: ten FNO2D seeds: the FNO2D cells without augmentation for seeds 5-9 (README, "Laptop study")
+SEEDS_5_9 = ROOT / "outputs" / "published" / "laptop_seeds_5_9"
+
+
+def test_seeds_5_to_9_give_every_fno2d_comparison_a_verdict(results):
+    """The published seeds 5-9 run is ``parameters/laptop_seeds_5_9.yaml``; joined with the study
+    and seeds 3-4 it gives the FNO2D strategy comparison at 10 seeds and the scarcity and shift
+    comparisons at 8, and every FNO2D row of claims 1, 2 and 4 is decided (the README's "Ten
+    FNO2D seeds": helps, hurts or no 10% effect, none unresolved)."""
+    frozen = yaml.safe_load((SEEDS_5_9 / "params.yaml").read_text())
+    assert frozen == load_params(ROOT / "parameters" / "laptop_seeds_5_9.yaml").to_plain()
+    extra = [pd.read_csv(d / "results.csv", dtype={"pretrain_fraction": str}) for d in (SEEDS_3_4, SEEDS_5_9)]
+    assert set(extra[1]["seed"]) == set(range(5, 10)) and set(extra[1]["model"]) == {"fno2d"}
+    assert len(extra[1]) == 5 * (10 * 3 + 4 * 10)  # seeds x (strategies x PDEs + 4 strategies x 10 more)
+    assert not set(extra[1]["cell_id"]) & (set(results["cell_id"]) | set(extra[0]["cell_id"]))
+    joined = pd.concat([results, *extra], ignore_index=True)
+    claims = {1: scarcity_table(joined), 2: strategies_table(joined), 4: shift_table(joined)}
+    fno2d = claims[2][claims[2]["model"] == "fno2d"]
+    assert (fno2d["n_seeds"] == 10).all() and len(fno2d) == 9
+    assert set(claims[1].loc[claims[1]["samples"] != 32, "n_seeds"]) == {8}
+    assert set(claims[4].loc[claims[4]["setting"] != "ID", "n_seeds"]) == {8}
+    for table in (claims[1], fno2d, claims[4]):
+        assert "unresolved" not in set(table["effect"]), table
+    helps = sorted(fno2d.loc[fno2d["effect"] == "helps", "strategy"])
+    assert helps == ["masked", "transfer"]
+    run = json.loads((SEEDS_5_9 / "run.json").read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"]) and run["workers"] == 2
