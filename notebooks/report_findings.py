@@ -13,6 +13,7 @@
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 model = "fno2d"               # the backbone of the scarcity, augmentation and shift comparisons
 samples = 32                  # the fine-tune sample count of the strategy, augmentation and shift comparisons
+extra_dirs = []               # folders of the same grid at other seeds to join (README, "Laptop study")
 
 # %%
 import warnings
@@ -20,7 +21,7 @@ import warnings
 warnings.filterwarnings("ignore", message="IProgress not found")
 from IPython.display import HTML, Markdown, display
 
-from pde_lib.report.aggregate import load_results
+from pde_lib.report.aggregate import dir_list, join_results
 from pde_lib.report.findings import (CLAIMS, augmentation_control_table, augmentation_table, effect_counts,
                                      family_view, scarcity_table, scarcity_trend, shift_table, strategies_table,
                                      trend_view)
@@ -28,8 +29,9 @@ from pde_lib.report.header import report_header
 from pde_lib.report.multiple import family_note
 from pde_lib.report.precision import precision_summary, precision_view
 
-results = load_results(sweep_dir)
-display(HTML(report_header(sweep_dir, results, results, dict(model=model, samples=samples))))
+extra_dirs = dir_list(extra_dirs)
+results = join_results(sweep_dir, extra_dirs)
+display(HTML(report_header(sweep_dir, results, results, dict(model=model, samples=samples), extra_dirs)))
 
 # %% [markdown]
 # Each claim of "Strategies for Pretraining Neural Operators" is answered by one **family of

@@ -142,3 +142,21 @@ def test_seeds_5_to_9_give_every_fno2d_comparison_a_verdict(results):
     assert helps == ["masked", "transfer"]
     run = json.loads((SEEDS_5_9 / "run.json").read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"]) and run["workers"] == 2
+
+
+def test_findings_report_joins_the_seed_extensions(tmp_path):
+    """report_findings with ``extra_dirs`` reads the study and both seed extensions as one table:
+    its header names the joined folders and the FNO2D strategy comparison has 10 seeds."""
+    import nbformat
+
+    from pde_lib.sweep.notebooks import NOTEBOOK_DIR, execute
+
+    out = execute(NOTEBOOK_DIR / "report_findings.ipynb", tmp_path / "findings.ipynb",
+                  {"sweep_dir": str(PUBLISHED), "extra_dirs": [str(SEEDS_3_4), str(SEEDS_5_9)]},
+                  cwd=NOTEBOOK_DIR, timeout=300)
+    text = "".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("text", ""))
+                   for c in nbformat.read(str(out), as_version=4).cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "joined with" in text and "laptop_seeds_5_9" in text and "seeds 5, 6, 7, 8, 9" in text
+    assert "seeds</b>: 10 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)" in text
+    assert "claim 2: 10 of 18 intervals narrow enough" in text

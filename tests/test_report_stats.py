@@ -189,3 +189,25 @@ def test_header_states_the_run_and_banners_pipeline_tests(tmp_path):
     raw["pipeline_test"] = False
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw))
     assert "not the science" not in report_header(tmp_path, df, df, {})
+
+
+def test_join_results_stacks_disjoint_runs_and_refuses_a_shared_fine_tune(tmp_path):
+    from pde_lib.errors import DataError
+    from pde_lib.report.aggregate import join_results
+
+    base = _table(np.full((2, 2), 0.5))
+    base["cell_id"], base["finetune_id"] = [f"c{i}" for i in range(len(base))], "f"
+    other = base.assign(seed=base["seed"] + 5, cell_id=[f"d{i}" for i in range(len(base))])
+    for name, t in (("a", base), ("b", other), ("c", base.iloc[:1])):
+        (tmp_path / name).mkdir()
+        t.to_csv(tmp_path / name / "results.csv", index=False)
+    joined = join_results(tmp_path / "a", [tmp_path / "b"])
+    assert len(joined) == 2 * len(base) and sorted(joined["seed"].unique()) == [0, 1, 5, 6]
+    with pytest.raises(DataError, match="c0 / f is in both"):
+        join_results(tmp_path / "a", [tmp_path / "c"])
+
+
+def test_dir_list_reads_papermill_strings_and_lists():
+    from pde_lib.report.aggregate import dir_list
+
+    assert dir_list("a, b,,c") == ["a", "b", "c"] and dir_list(["a"]) == ["a"] and dir_list([]) == []

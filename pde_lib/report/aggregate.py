@@ -37,6 +37,31 @@ def load_results(sweep_dir: str | Path) -> pd.DataFrame:
     return df
 
 
+def dir_list(dirs) -> list:
+    """Folders given as a list, or as one comma-separated string (what ``papermill -p`` passes)."""
+    if isinstance(dirs, str):
+        return [d.strip() for d in dirs.split(",") if d.strip()]
+    return list(dirs)
+
+
+def join_results(sweep_dir: str | Path, extra_dirs=()) -> pd.DataFrame:
+    """The results table of ``sweep_dir`` joined with those of ``extra_dirs`` (runs of the same
+    study's grid at other seeds, e.g. a published seed extension; a cell depends only on its own
+    seed, so the tables stack). DataError naming both folders if a fine-tune (cell_id,
+    finetune_id) is in two of them. ``extra_dirs`` may also be one comma-separated string (what
+    ``papermill -p`` passes)."""
+    dirs = [sweep_dir, *dir_list(extra_dirs)]
+    tables = [load_results(d) for d in dirs]
+    seen: dict[tuple[str, str], str] = {}
+    for d, t in zip(dirs, tables):
+        for key in zip(t["cell_id"], t["finetune_id"]):
+            if key in seen:
+                raise DataError(f"fine-tune {key[0]} / {key[1]} is in both {seen[key]} and {d}: "
+                                "a joined table needs disjoint runs (e.g. other seeds)")
+            seen[key] = str(d)
+    return pd.concat(tables, ignore_index=True)
+
+
 def _over_seeds(df: pd.DataFrame, by: list[str], y: np.ndarray, ci: float, min_seeds: int) -> pd.DataFrame:
     """Per group of ``by``: ``y`` averaged within each seed, then n_seeds, centre (mean over
     seeds), sd, t bounds (``intervals.t_bounds``) and the per-seed values (``points``, by seed)."""

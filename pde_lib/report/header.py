@@ -78,8 +78,24 @@ def subgrid_text(sub) -> str:
     return f"{sub['description']}: {text}" if sub.get("description") else text
 
 
-def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict) -> list[tuple[str, str]]:
-    """(label, text) pairs describing the run behind a report (plain text, deterministic)."""
+def joined_text(extra_dirs, results: pd.DataFrame) -> str:
+    """One line per folder joined to a report's sweep: its fine-tune count and seeds (from the
+    joined ``results``, whose rows keep their folders' order), and its published run if any."""
+    parts = []
+    for d in extra_dirs:
+        params = load_sweep_params(d)
+        own = results[results["cell_id"].isin(set(pd.read_csv(sweep_folder(d) / "results.csv")["cell_id"]))]
+        seeds = ", ".join(map(str, sorted(own["seed"].unique().tolist())))
+        run = published_run(d)
+        parts.append(f"{d} ({params.name if params is not None else 'unknown profile'}: {len(own)} fine-tunes, "
+                     f"seeds {seeds}" + (f"; {run}" if run else "") + ")")
+    return "; ".join(parts)
+
+
+def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict,
+                 extra_dirs=()) -> list[tuple[str, str]]:
+    """(label, text) pairs describing the run behind a report (plain text, deterministic);
+    ``extra_dirs``: folders whose results were joined to the sweep's (``aggregate.join_results``)."""
     params = load_sweep_params(sweep_dir)
     shown = ", ".join(f"{k}={'all' if v is None else v}" for k, v in filters.items()) or "none"
     facts = []
@@ -104,15 +120,19 @@ def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filte
                                     "the fine-tunes of the sub-grids that hold it, so tables average over "
                                     "what exists (compare like with like through the filters)"))
             facts += [(f"sub-grid {sub['name']}", subgrid_text(sub)) for sub in subs]
+    if extra_dirs:
+        facts.append(("joined with", joined_text(extra_dirs, results)))
     seeds = sorted(results["seed"].unique().tolist())
     facts += [("seeds", f"{len(seeds)} ({', '.join(map(str, seeds))})"),
-              ("fine-tunes", f"{len(results)} in the sweep ({results['cell_id'].nunique()} cells); "
+              ("fine-tunes", f"{len(results)} in the sweep{' and the joined folders' if extra_dirs else ''} "
+                             f"({results['cell_id'].nunique()} cells); "
                              f"{len(selected)} shown here"),
               ("filters applied", shown)]
     return facts
 
 
-def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict) -> str:
+def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict,
+                  extra_dirs=()) -> str:
     """HTML: the pipeline-test banner (if the profile sets ``pipeline_test``) and the facts list."""
     params = load_sweep_params(sweep_dir)
     parts = []
@@ -123,6 +143,6 @@ def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filt
                      "numbers test the pipeline, not the science. Compare them with the baselines "
                      "(copy last frame, zero prediction) before reading anything into them.</div>")
     items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                    for k, v in header_facts(sweep_dir, results, selected, filters))
+                    for k, v in header_facts(sweep_dir, results, selected, filters, extra_dirs))
     parts.append(f"<p><b>What this page shows</b></p><ul>{items}</ul>")
     return "\n".join(parts)
