@@ -123,7 +123,7 @@ def ring_power(vh: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
 
 
 class _Grids:
-    """Spectral grids and tail weights per grid size, built once per solve."""
+    """Spectral grids per grid size, built once per solve, and the tail criterion on them."""
 
     def __init__(self, device, dtype: torch.dtype, band: float, fraction: float):
         self.device, self.dtype, self.band, self.fraction = device, dtype, band, fraction
@@ -140,9 +140,9 @@ class _Grids:
     def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
         """tau_m (B,) float64 of states vh on grid n: the ring of modes band * fraction * m <=
         |k|_inf < fraction * n over the whole kept band (``ring_power``)."""
-        whole = ring_power(vh, 0, math.ceil(self.fraction * n - 1e-9))
-        part = ring_power(vh, math.ceil(self.band * self.fraction * m - 1e-9),
-                          math.ceil(self.fraction * n - 1e-9))
+        top = math.ceil(self.fraction * n - 1e-9)  # kept modes: |k|_inf < fraction * n
+        whole = ring_power(vh, 0, top)
+        part = ring_power(vh, math.ceil(self.band * self.fraction * m - 1e-9), top)
         return (part / whole.clamp_min(1e-300)).sqrt()
 
     def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pde_lib.report.aggregate import load_results
+
 BANNER_STYLE = ("background:#fff3cd;border:3px solid #b8860b;color:#4d3800;padding:12px 16px;"
                 "margin:8px 0 14px 0;font-size:1.15em;line-height:1.4")
 
@@ -78,15 +80,13 @@ def subgrid_text(sub) -> str:
     return f"{sub['description']}: {text}" if sub.get("description") else text
 
 
-def joined_text(extra_dirs, results: pd.DataFrame) -> str:
-    """One line per folder joined to a report's sweep: its fine-tune count and seeds (from the
-    joined ``results``, whose rows keep their folders' order), and its published run if any."""
+def joined_text(extra_dirs) -> str:
+    """One entry per folder joined to a report's sweep: its profile, fine-tune count and seeds,
+    and its published run if any."""
     parts = []
     for d in extra_dirs:
-        params = load_sweep_params(d)
-        own = results[results["cell_id"].isin(set(pd.read_csv(sweep_folder(d) / "results.csv")["cell_id"]))]
+        params, own, run = load_sweep_params(d), load_results(d), published_run(d)
         seeds = ", ".join(map(str, sorted(own["seed"].unique().tolist())))
-        run = published_run(d)
         parts.append(f"{d} ({params.name if params is not None else 'unknown profile'}: {len(own)} fine-tunes, "
                      f"seeds {seeds}" + (f"; {run}" if run else "") + ")")
     return "; ".join(parts)
@@ -121,7 +121,7 @@ def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filte
                                     "what exists (compare like with like through the filters)"))
             facts += [(f"sub-grid {sub['name']}", subgrid_text(sub)) for sub in subs]
     if extra_dirs:
-        facts.append(("joined with", joined_text(extra_dirs, results)))
+        facts.append(("joined with", joined_text(extra_dirs)))
     seeds = sorted(results["seed"].unique().tolist())
     facts += [("seeds", f"{len(seeds)} ({', '.join(map(str, seeds))})"),
               ("fine-tunes", f"{len(results)} in the sweep{' and the joined folders' if extra_dirs else ''} "
