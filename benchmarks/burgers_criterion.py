@@ -40,7 +40,7 @@ def main() -> None:
         start = time.perf_counter()
         _, rec = simulate(pde, draw_batch(pde, range(32), dist), 32, s, device=args.device, return_record=True)
         sec = (time.perf_counter() - start) / 32
-        proxy = float(((rec.grid.double() / 128) ** 3).mean())
+        proxy = float(rec.cost.mean())
         err = frame_errors(pde, draw_batch(pde, range(10_000, 10_000 + args.samples), dist), s, args.device)
         corner = frame_errors(pde, sharp_corner(pde, draw_batch(pde, [3], dist), dist), s, args.device)
         print(f"| {tol:g} | {band:g} | {cfl:g} | {proxy:.2f} | {sec:.3f} | {float(err.max()):.1e} "

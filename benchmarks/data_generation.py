@@ -132,9 +132,12 @@ def main() -> None:
         if settings.tail_tol is None:
             grid = f"{settings.refine * 32}^2"
         else:
-            g = out[1].grid.double()
-            grid = (f"schedule {int(g.min())}-{int(g.max())}^2, mean cost (n/128)^3 = "
-                    f"{float(((g / 128) ** 3).mean()):.2f}, worst tail {out[1].worst:.1e}")
+            g = out[1].grid
+            size = (f"{int(g.min())}^2-{int(g.max())}^2" if g.dim() == 2 else
+                    f"{settings.lattice} lattice, n1 {int(g[..., 0].min())}-{int(g[..., 0].max())} x "
+                    f"n2 {int(g[..., 1].min())}-{int(g[..., 1].max())}")
+            grid = (f"schedule {size}, mean cost (points x steps against 128^2) = "
+                    f"{float(out[1].cost.mean()):.2f}, worst tail {out[1].worst:.1e}")
         if args.accuracy_samples == 0:  # speed only (the refined solves take much longer)
             rows.append((dist, grid, ours, ratio, float("nan"), "-", "-"))
             continue

@@ -69,7 +69,13 @@ def test_file_records_the_worst_estimated_frame_error(train_file, tmp_path):
         est = json.loads(fh.attrs["frame_error_estimate"])
     tol = get_pde("burgers").solver_settings("id").tail_tol
     assert set(est) == {"burgers"} and est["burgers"]["tolerance"] == tol
-    assert 0 < est["burgers"]["worst"] <= tol
+    assert 0 < est["burgers"]["worst"] <= tol and est["burgers"]["lattice"] == "square"
+    ood = tmp_path / "ood.h5"
+    generate_dataset(small(pdes=("burgers",), n=2, distribution="ood"), ood, progress=False)
+    with h5py.File(ood) as fh:
+        est = json.loads(fh.attrs["frame_error_estimate"])["burgers"]
+        assert est["lattice"] == "diagonal" and 0 < est["worst"] <= tol
+        assert json.loads(fh.attrs["solver_settings"])["burgers"]["lattice"] == "diagonal"
     fixed = tmp_path / "fixed.h5"
     generate_dataset(small(pdes=("burgers",), n=2, refine=1), fixed, progress=False)
     with h5py.File(fixed) as fh:

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from pde_lib.pdes.integrators import IFRK4Factors, advance
-from pde_lib.pdes.resolution import _Grids, mode_numbers, ring_power
+from pde_lib.pdes.resolution import mode_numbers, ring_power
+from pde_lib.pdes.schedule_grids import SquareGrids
 from pde_lib.pdes.spectral import irfft2, rfft2
 
 
@@ -70,7 +71,7 @@ def dense_tail(vh, n, m, band, fraction):
 @pytest.mark.parametrize("fraction,band", [(0.5, 0.5), (1.0 / 3.0, 0.5), (0.5, 0.65)])
 @pytest.mark.parametrize("n", [32, 96, 160])
 def test_sliced_tail_criterion_equals_its_definition(n, fraction, band):
-    grids = _Grids("cpu", torch.float32, band, fraction)
+    grids = SquareGrids("cpu", torch.float32, band, fraction)
     mx, my = mode_numbers(n)
     gen = torch.Generator().manual_seed(n)
     rough = torch.fft.rfft2(torch.randn(3, n, n, generator=gen))

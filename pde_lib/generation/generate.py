@@ -30,7 +30,8 @@ class GenerationParams:
     """Everything that determines a dataset file. ``refine`` / ``cfl`` / ``dtype`` override
     each PDE's default solver settings (None keeps the default, which meets the accuracy bar).
     An explicit ``refine`` (here or in ``solver_overrides``) fixes the compute grid, replacing a
-    PDE's resolution schedule unless the overrides also give a ``tail_tol``."""
+    PDE's resolution schedule (and its lattice: a fixed grid is square) unless the overrides also
+    give a ``tail_tol``."""
 
     pdes: list[str]
     split: str
@@ -51,6 +52,7 @@ class GenerationParams:
         over.update(self.solver_overrides.get(pde.name, {}))
         if "refine" in over and "tail_tol" not in over:
             over["tail_tol"] = None
+            over.setdefault("lattice", "square")  # a fixed grid is square
         settings = SolverSettings(**{**asdict(s), **over})
         settings.validate(pde.name)
         return settings
@@ -182,7 +184,8 @@ def generate_dataset(params: GenerationParams, out: str | Path, device="cpu",
         # value it took over every stored frame interval (pde_lib.pdes.resolution)
         writer.set_attr("frame_error_estimate", {
             name: {"criterion": "spectral tail tau (pde_lib.pdes.resolution)",
-                   "tolerance": settings[name].tail_tol, "worst": worst}
+                   "lattice": settings[name].lattice, "tolerance": settings[name].tail_tol,
+                   "worst": worst}
             for name, worst in worst_tail.items()})
     bar.close()
     seconds = time.perf_counter() - start

@@ -22,6 +22,7 @@ from pde_lib.params.schema import (REQUIRED, Anything, Bool, Float, FractionSpec
                                    Optional, SchemaError, Section, Str,
                                    did_you_mean, join)
 from pde_lib.pdes import PDES
+from pde_lib.pdes.lattice import LATTICES
 from pde_lib.pretraining import STRATEGIES
 from pde_lib.engine.windowing import TASKS
 
@@ -43,6 +44,7 @@ def _solver_overrides() -> Mapping:
         "refine": (Optional(Int(min=1)), None),
         "cfl": (Optional(Float(min=0, max=1, exclusive_min=True)), None),
         "dtype": (Optional(Str(("float32", "float64"))), None),
+        "lattice": (Optional(Str(tuple(LATTICES))), None),
     }))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from pde_lib.errors import ConfigError, SolverError
+from pde_lib.pdes.lattice import LATTICES
 
 #: With 2/3 dealiasing the largest advective eigenvalue is cfl * 2 pi / 3 per step; RK4 is stable
 #: on the imaginary axis up to 2 sqrt(2), so cfl <= 3 sqrt(2) / pi = 1.35.
@@ -43,7 +44,9 @@ class SolverSettings:
     With ``tail_tol`` set (pseudo-spectral PDEs), the compute grid is chosen per sample and frame
     interval out of ``ladder`` (ratios to the stored grid) by the spectral-tail criterion of
     ``pde_lib.pdes.resolution`` with band ``tail_band``; ``refine`` is then the grid the initial
-    field is given on."""
+    field is given on. ``lattice`` names the Fourier lattice of the schedule's grids
+    (``pde_lib.pdes.lattice``: ``square`` n^2 grids, or ``diagonal`` (n1, n2) grids sheared
+    along x = y); a sheared lattice needs the schedule."""
 
     refine: int = 1
     cfl: float = 0.5
@@ -53,6 +56,7 @@ class SolverSettings:
     tail_tol: float | None = None
     tail_band: float = 0.5
     ladder: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16)
+    lattice: str = "square"
 
     def __post_init__(self):
         self.ladder = tuple(self.ladder)
@@ -69,6 +73,11 @@ class SolverSettings:
                     or list(self.ladder) != sorted(set(self.ladder))):
                 raise ConfigError(f"{pde}: ladder must be increasing positive integers, got "
                                   f"{list(self.ladder)!r}")
+        if self.lattice not in LATTICES:
+            raise ConfigError(f"{pde}: lattice must be one of {sorted(LATTICES)}, got {self.lattice!r}")
+        if self.lattice != "square" and self.tail_tol is None:
+            raise ConfigError(f"{pde}: lattice {self.lattice!r} needs the resolution schedule "
+                              "(tail_tol); a fixed grid (refine) is square")
         if not 0 < self.cfl <= MAX_CFL:
             raise ConfigError(
                 f"{pde}: cfl={self.cfl!r} is outside the stable range (0, {MAX_CFL}] of the RK4 scheme"

@@ -10,6 +10,7 @@ point-sampled."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 
@@ -44,12 +45,19 @@ class Burgers(SineSumInitialCondition, PseudoSpectralPDE):
     kept_fraction = 0.5  # the exponential filter keeps modes |m| < n/2
     default_solver = SolverSettings(refine=1, cfl=1.25, dtype="float32", tail_tol=7e-3,
                                     tail_band=0.5)
+    # OOD: advection speeds cx, cy in [1, 1.25] point within 6 degrees of the diagonal, and the
+    # steep fronts' spectra lie along m_x = m_y; on the diagonal lattice (grid modes m_x - m_y and
+    # m_y) they fit (n1, n2) grids with n1 about a third of n2 (``pde_lib.pdes.lattice``).
+    solver_by_distribution = {"ood": replace(default_solver, lattice="diagonal")}
 
     def setup(self, vh0, coeffs, grid, u0):
         """L = -nu |k|^2; N(v) = -sigma (c . grad)(v^2 / 2) with the exponential filter sigma
         (``spectral.exponential_filter``); speed max|v| (|cx| + |cy|) FILTER_REACH (the filtered
         band reaches 1.2x the 2/3 rule's, so cfl keeps its inviscid meaning); the step's model
-        modes (``rates``) lie on the ray k = t c / |c| (for a given c . k, the least damped)."""
+        modes (``rates``) lie on the ray k = t c / |c| (for a given c . k, the least damped).
+        On a sheared lattice's (n1, n2) grid: ``_setup_on_lattice``."""
+        if not grid.is_square:
+            return self._setup_on_lattice(vh0, coeffs, grid, u0)
         nu = coefficient_view(coeffs, "nu", vh0.real)
         cx = coefficient_view(coeffs, "cx", vh0.real)
         cy = coefficient_view(coeffs, "cy", vh0.real)
@@ -74,6 +82,46 @@ class Burgers(SineSumInitialCondition, PseudoSpectralPDE):
 
         return SpectralProblem(linear=-nu * grid.k2, nonlinear=nonlinear,
                                speed=lambda vh, u: u.abs().flatten(1).amax(dim=1) * speed,
+                               bound=1e3 * float(u0.abs().max()) + 1.0, rates=rates)
+
+    def _setup_on_lattice(self, vh0, coeffs, grid, u0):
+        """The same problem on an (n1, n2) grid of a sheared lattice (grid modes m', physical
+        modes m = T m'): the filter acts per grid axis, sigma(m'_1; n1) sigma(m'_2; n2); the CFL
+        speed is max|v| FILTER_REACH (|c'_1| n1 / n2 + |c'_2|) with c' = T^T c, for dx = 2 / n2
+        (``grid.n``), so that |c . k| max|v| dt <= cfl 2 pi / 3 FILTER_REACH on the whole band as
+        on the square grid; the model modes lie on the ray p = t c / |c| up to where its grid
+        modes T^-1 p leave the band."""
+        n1, n2 = grid.shape
+        lattice = grid.lattice
+        nu = coefficient_view(coeffs, "nu", vh0.real)
+        cx = coefficient_view(coeffs, "cx", vh0.real)
+        cy = coefficient_view(coeffs, "cy", vh0.real)
+        m1, m2 = lattice.grid_modes(grid.shape, vh0.device)
+        sigma_grid = (filter_1d(m1, n1) * filter_1d(m2, n2)).to(grid.dtype)
+        flux_op = -0.5j * (cx * grid.kx + cy * grid.ky) * sigma_grid
+        c1, c2 = lattice.grid_coefficients(cx.flatten().double(), cy.flatten().double())
+        reach = (c1.abs() * (n1 / n2) + c2.abs()) * FILTER_REACH
+        (a, b), _ = lattice.matrix
+
+        def nonlinear(vh):
+            u = grid.to_physical(vh)
+            return flux_op * rfft2(u * u)
+
+        def rates(v):
+            c = torch.stack([cx.flatten(), cy.flatten()], dim=1).double()  # (B, 2), signed
+            norm = c.norm(dim=1, keepdim=True)
+            d = c / norm  # the ray's direction in physical mode numbers
+            g2 = d[:, 1:]  # its grid components: m' = T^-1 p, m'_2 = p_y, m'_1 = (p_x - b p_y) / a
+            g1 = (d[:, :1] - b * g2) / a
+            t_max = torch.minimum(0.5 * n1 / g1.abs().clamp_min(1e-12), 0.5 * n2 / g2.abs().clamp_min(1e-12))
+            t = t_max * torch.arange(1, RAY_MODES + 1, device=c.device, dtype=torch.float64) / RAY_MODES
+            sigma = filter_1d(t * g1, n1) * filter_1d(t * g2, n2)
+            u_max = v.abs().flatten(1).amax(dim=1, keepdim=True).double()
+            decay = nu.flatten()[:, None].double() * (math.pi * t) ** 2
+            return decay, sigma * math.pi * t * norm * u_max
+
+        return SpectralProblem(linear=-nu * grid.k2, nonlinear=nonlinear,
+                               speed=lambda vh, u: (u.abs().flatten(1).amax(dim=1).double() * reach).to(u.dtype),
                                bound=1e3 * float(u0.abs().max()) + 1.0, rates=rates)
 
     def rhs(self, u, coeffs):
