@@ -174,3 +174,33 @@ def test_findings_report_joins_the_seed_extensions(tmp_path):
     assert "joined with" in text and "laptop_seeds_5_9" in text and "seeds 5, 6, 7, 8, 9" in text
     assert "seeds</b>: 10 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9)" in text
     assert "claim 2: 10 of 18 intervals narrow enough" in text
+
+
+LONG = ROOT / "outputs" / "published" / "laptop_long_finetune"
+
+
+def test_fine_tuning_four_times_longer_shrinks_the_pretraining_gains(results):
+    """The published ``parameters/laptop_long_finetune.yaml`` run (the strategies sub-grid with 240
+    instead of 60 fine-tuning epochs; README, "Fine-tuning 4x longer"): U-Net's `none` baseline
+    falls to under half its 60-epoch error on heat and Burgers, transfer no longer helps U-Net
+    after Holm, still helps FNO2D, and `derivative` and `masked` hurt U-Net."""
+    frozen = yaml.safe_load((LONG / "params.yaml").read_text())
+    assert frozen == load_params(ROOT / "parameters" / "laptop_long_finetune.yaml").to_plain()
+    assert frozen["finetune"]["epochs"] == 240
+    run = json.loads((LONG / "run.json").read_text())
+    assert run["cells"] == 60 and run["finetunes"] == 180 and run["workers"] == 2
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"])
+    long = pd.read_csv(LONG / "results.csv", dtype={"pretrain_fraction": str})
+    assert len(long) == 180 and set(long["seed"]) == set(range(5)) and long["best_epoch"].max() <= 240
+    # same cell ids as the study (other epochs): such folders must never be joined
+    assert set(long["cell_id"]) & set(results["cell_id"])
+    short = pd.concat([results, pd.read_csv(SEEDS_3_4 / "results.csv", dtype={"pretrain_fraction": str})])
+    for pde in ("heat", "burgers"):
+        pick = lambda df: df[(df.model == "unet") & (df.strategy == "none") & (df.pde == pde)  # noqa: E731
+                             & (df.samples == 32) & (df.augmentation == "none") & (df.distribution == "id")]
+        assert len(pick(long)) == len(pick(short)) == 5
+        assert pick(long)["test_rel_l2"].mean() < 0.5 * pick(short)["test_rel_l2"].mean()
+    table = strategies_table(long).set_index(["model", "strategy"])["effect"]
+    assert table[("fno2d", "transfer")] == "helps" and table[("unet", "transfer")] == "unresolved"
+    assert table[("unet", "derivative")] == table[("unet", "masked")] == "hurts"
+    assert "helps" not in set(table.drop(("fno2d", "transfer")))
