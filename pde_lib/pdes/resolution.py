@@ -41,11 +41,10 @@ from pde_lib.pdes.integrators import advance, step_counts
 from pde_lib.pdes.lattice import get_lattice
 from pde_lib.pdes.schedule_grids import LatticeGrids, SquareGrids
 from pde_lib.pdes.spectral import DOMAIN_LENGTH, irfft2, point_sample, rfft2
-from pde_lib.pdes.spectral_tail import (box_power, kept_modes, mode_numbers, resample, resample_grid,
-                                        ring_power)
+from pde_lib.pdes.spectral_tail import kept_modes, mode_numbers, resample, resample_grid, ring_power
 
 __all__ = ["ScheduleRecord", "solve_scheduled", "kept_modes", "mode_numbers", "resample",
-           "resample_grid", "ring_power", "box_power"]
+           "resample_grid", "ring_power"]
 
 #: an interval starts on a grid whose tail is at most this fraction of the tolerance
 CHOICE_MARGIN = 0.25

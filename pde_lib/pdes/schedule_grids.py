@@ -17,7 +17,7 @@ import torch
 from pde_lib.pdes.lattice import Lattice
 from pde_lib.pdes.spectral import point_sample
 from pde_lib.pdes.spectral_grid import SpectralGrid
-from pde_lib.pdes.spectral_tail import box_power, kept_modes, resample, resample_grid, ring_power
+from pde_lib.pdes.spectral_tail import kept_modes, resample, resample_grid, ring_power
 
 
 def _next(ladder: list[int], n: int) -> int:
@@ -133,12 +133,6 @@ class LatticeGrids(SquareGrids):
         if key not in self._grids:
             self._grids[key] = SpectralGrid.build_on(self.lattice, key, self.device, self.dtype)
         return self._grids[key]
-
-    def box_tail(self, vh: torch.Tensor, key, box) -> torch.Tensor:
-        """(B,) float64: relative L2 norm of the kept modes of grid ``key`` outside ``box``."""
-        top = (_band(self.fraction, key[0]), _band(self.fraction, key[1]))
-        whole = box_power(vh, (0, 0), top)
-        return (box_power(vh, box, top) / whole.clamp_min(1e-300)).sqrt()
 
     def _inner(self, m: int) -> int:
         return math.ceil(self.band * self.fraction * m - 1e-9)

@@ -82,26 +82,3 @@ def ring_power(vh: torch.Tensor, lo: int, hi: int) -> torch.Tensor:
     # rows with |m_x| < lo, columns lo <= m_y < hi
     inner = _rows_power(vh[:, :lo, lo:hi], lo) + _rows_power(vh[:, n - lo + 1:, lo:hi], lo) if lo else 0.0
     return outer + inner
-
-
-def _band_rows(vh: torch.Tensor, lo: int, hi: int) -> list[torch.Tensor]:
-    """The row blocks of an rfft2 layout (B, n1, c) with lo <= |m'_1| < hi (positive, negative)."""
-    n1 = vh.shape[-2]
-    return [vh[:, lo:hi], vh[:, n1 - hi + 1:n1 - max(lo, 1) + 1]]
-
-
-def box_power(vh: torch.Tensor, inner: tuple[int, int], outer: tuple[int, int]) -> torch.Tensor:
-    """Parseval-weighted power (B,) float64 of the modes of rfft2 states vh (B, n1, n2//2 + 1)
-    inside the box |m'_1| < outer[0], m'_2 < outer[1] and outside |m'_1| < inner[0],
-    m'_2 < inner[1] (the anisotropic ``ring_power``; outer within the band, no Nyquist mode)."""
-    n1, n2 = vh.shape[-2], 2 * (vh.shape[-1] - 1)
-    if outer[0] > n1 // 2 or outer[1] > n2 // 2:
-        raise ValueError(f"box up to {outer} on a {(n1, n2)} grid reaches a Nyquist mode")
-    a_lo, c_lo = min(inner[0], outer[0]), min(inner[1], outer[1])
-    total = torch.zeros(vh.shape[0], dtype=torch.float64, device=vh.device)
-    for block in _band_rows(vh, a_lo, outer[0]):  # a_lo <= |m'_1| < outer, all kept columns
-        total = total + _rows_power(block[..., :outer[1]], 0)
-    if a_lo and c_lo < outer[1]:  # |m'_1| < a_lo, c_lo <= m'_2 < outer
-        for block in _band_rows(vh, 0, a_lo):
-            total = total + _rows_power(block[..., c_lo:outer[1]], c_lo)
-    return total
