@@ -30,6 +30,18 @@ def _band(fraction: float, n: int) -> int:
     return math.ceil(fraction * n - 1e-9)
 
 
+def _parseval_columns(k2: int, dtype, device) -> torch.Tensor:
+    """Weights (k2,) of rfft2 columns m_2 = 0 .. k2 - 1: column 0 once, the others twice."""
+    weight = torch.full((k2,), 2.0, dtype=dtype, device=device)
+    weight[0] = 1.0
+    return weight
+
+
+def _grid_cost(n1: int, n2: int) -> int:
+    """A grid's cost per unit time: points times steps, n1 n2 max(n1, n2)."""
+    return n1 * n2 * max(n1, n2)
+
+
 class SquareGrids:
     """Square grids of the square lattice, built once per solve, and the tail criterion on them."""
 
@@ -51,12 +63,16 @@ class SquareGrids:
     def kept(self, n: int) -> torch.Tensor:
         return kept_modes(n, self.fraction, self.device)
 
+    def _inner(self, m: int) -> int:
+        """The modes a grid of size m keeps below its tail band: |m| < band * fraction * m."""
+        return math.ceil(self.band * self.fraction * m - 1e-9)
+
     def tail(self, vh: torch.Tensor, n: int, m: int) -> torch.Tensor:
         """tau_m (B,) float64 of states vh on grid n: the ring of modes band * fraction * m <=
         |k|_inf < fraction * n over the whole kept band (``ring_power``)."""
         top = _band(self.fraction, n)  # kept modes: |k|_inf < fraction * n
         whole = ring_power(vh, 0, top)
-        part = ring_power(vh, math.ceil(self.band * self.fraction * m - 1e-9), top)
+        part = ring_power(vh, self._inner(m), top)
         return (part / whole.clamp_min(1e-300)).sqrt()
 
     def choose(self, vh: torch.Tensor, n: int, ladder: list[int], limit: float,
@@ -126,7 +142,9 @@ class LatticeGrids(SquareGrids):
                                    dtype=torch.int64, device=device)  # (P, 2)
         self._pair_inner = torch.tensor([(self._inner(a), self._inner(b)) for a, b in self._pairs.tolist()],
                                         dtype=torch.int64, device=device)  # (P, 2) inner box
-        self._pair_cost = (self._pairs[:, 0] * self._pairs[:, 1] * self._pairs.amax(1)).double()
+        self._pair_cost = torch.tensor([_grid_cost(a, b) for a, b in self._pairs.tolist()],
+                                       dtype=torch.float64, device=device)
+        self._layouts: dict = {}
 
     def grid(self, key) -> SpectralGrid:
         key = tuple(key)
@@ -134,18 +152,13 @@ class LatticeGrids(SquareGrids):
             self._grids[key] = SpectralGrid.build_on(self.lattice, key, self.device, self.dtype)
         return self._grids[key]
 
-    def _inner(self, m: int) -> int:
-        return math.ceil(self.band * self.fraction * m - 1e-9)
-
     def _monitor_layout(self, key):
         """Grid ``key``'s kept band (k1, k2), inner box (a, c) and Parseval column weights (k2,)."""
-        if ("layout", key) not in self._grids:
+        if key not in self._layouts:
             k = (_band(self.fraction, key[0]), _band(self.fraction, key[1]))
             inner = (min(self._inner(key[0]), k[0]), min(self._inner(key[1]), k[1]))
-            weight = torch.full((k[1],), 2.0, dtype=self.dtype, device=self.device)
-            weight[0] = 1.0
-            self._grids[("layout", key)] = (k, inner, weight)
-        return self._grids[("layout", key)]
+            self._layouts[key] = (k, inner, _parseval_columns(k[1], self.dtype, self.device))
+        return self._layouts[key]
 
     def monitor(self, vh, key) -> torch.Tensor:
         """tau of states vh on their own grid ``key`` (B,), evaluated after every step: Parseval
@@ -171,9 +184,7 @@ class LatticeGrids(SquareGrids):
         k1, k2 = _band(self.fraction, key[0]), _band(self.fraction, key[1])
         n1 = vh.shape[-2]
         power = torch.view_as_real(vh[:, :, :k2]).double().square().sum(-1)  # (B, n1, k2)
-        weight = torch.full((k2,), 2.0, dtype=torch.float64, device=vh.device)
-        weight[0] = 1.0
-        power = power * weight
+        power = power * _parseval_columns(k2, torch.float64, vh.device)
         folded = power[:, :k1].clone()
         if k1 > 1:
             folded[:, 1:] += power[:, n1 - k1 + 1:].flip(1)
@@ -229,7 +240,7 @@ class LatticeGrids(SquareGrids):
 
     @staticmethod
     def order(key):
-        return (key[0] * key[1] * max(key), key)
+        return (_grid_cost(*key), key)
 
     @staticmethod
     def record_value(key):
