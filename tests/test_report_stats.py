@@ -5,10 +5,12 @@ against a hand-worked example, baselines and reading order in the tables, per-sa
 and the report header's pipeline-test banner."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from pde_lib.report.aggregate import COORDS, improvement_summary, summarise
 from pde_lib.report.header import report_header
@@ -211,3 +213,34 @@ def test_dir_list_reads_papermill_strings_and_lists():
     from pde_lib.report.aggregate import dir_list
 
     assert dir_list("a, b,,c") == ["a", "b", "c"] and dir_list(["a"]) == ["a"] and dir_list([]) == []
+
+
+def test_join_results_refuses_runs_trained_differently(tmp_path):
+    """Folders may differ in which fine-tunes they ran (seeds, strategies, counts, PDEs), not in
+    how a fine-tune is trained: 240 fine-tuning epochs are not more seeds of a 60-epoch study."""
+    from pde_lib.errors import DataError
+    from pde_lib.report.aggregate import join_results
+
+    base = _table(np.full((2, 2), 0.5))
+    base["cell_id"], base["finetune_id"] = [f"c{i}" for i in range(len(base))], "f"
+    params = {"pretrain": {"epochs": 15}, "optim": {"lr": 1e-3},
+              "finetune": {"epochs": 60, "batch_size": 16, "samples": [32], "pdes": ["heat"]},
+              "data": {"seed": 0, "resolution": 32, "pretrain_samples": 192, "samples": {"train": 100},
+                       "distributions": ["id"]},
+              "grid": {"models": {"fno2d": {"width": 16}, "unet": {"channels": [8, 16, 32]}}, "seeds": [0, 1]}}
+    same_training = {**params, "finetune": {**params["finetune"], "samples": [10, 100], "pdes": ["burgers"]},
+                     "data": {**params["data"], "distributions": ["id", "ood"]},
+                     "grid": {"models": {"fno2d": {"width": 16}}, "seeds": [5, 6]}}
+    variants = {"b": same_training,
+                "c": {**params, "finetune": {**params["finetune"], "epochs": 240}},
+                "d": {**params, "grid": {"models": {"fno2d": {"width": 32}}}},
+                "e": {**params, "data": {**params["data"], "seed": 1}}}
+    for i, (name, p) in enumerate({"a": params, **variants}.items()):
+        (tmp_path / name).mkdir()
+        base.assign(seed=base["seed"] + 10 * i, cell_id=[f"{name}{j}" for j in range(len(base))]).to_csv(
+            tmp_path / name / "results.csv", index=False)
+        (tmp_path / name / "params.yaml").write_text(yaml.safe_dump(p))
+    assert len(join_results(tmp_path / "a", [tmp_path / "b"])) == 2 * len(base)
+    for name, key in (("c", "finetune.epochs"), ("d", "models.fno2d"), ("e", "data.seed")):
+        with pytest.raises(DataError, match=rf"{name} cannot be joined to .*a: {re.escape(key)} is"):
+            join_results(tmp_path / "a", [tmp_path / "b", tmp_path / name])

@@ -12,6 +12,7 @@ import pandas as pd
 
 from pde_lib.errors import DataError
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue, to_log
+from pde_lib.report.joinable import check_joinable
 
 #: grid coordinates in sort order (results.csv is sorted by these, then by the ids)
 COORDS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", "seed", "task",
@@ -48,9 +49,11 @@ def join_results(sweep_dir: str | Path, extra_dirs=()) -> pd.DataFrame:
     """The results table of ``sweep_dir`` joined with those of ``extra_dirs`` (runs of the same
     study's grid at other seeds, e.g. a published seed extension; a cell depends only on its own
     seed, so the tables stack). DataError naming both folders if a fine-tune (cell_id,
-    finetune_id) is in two of them. ``extra_dirs`` may also be one comma-separated string (what
-    ``papermill -p`` passes)."""
+    finetune_id) is in two of them, or if two of them were trained differently
+    (``joinable.check_joinable``: e.g. other fine-tuning epochs). ``extra_dirs`` may also be one
+    comma-separated string (what ``papermill -p`` passes)."""
     dirs = [sweep_dir, *dir_list(extra_dirs)]
+    check_joinable(dirs)
     tables = [load_results(d) for d in dirs]
     seen: dict[tuple[str, str], str] = {}
     for d, t in zip(dirs, tables):
