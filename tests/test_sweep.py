@@ -5,6 +5,7 @@ a micro study through the real notebooks and reports (marked slow)."""
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -346,6 +347,37 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
     before = (out / "results.csv").read_bytes()
     again = run_sweep(p, out, machine=machine_path, progress=False, reports=False)
     assert again.skipped == 4 and (out / "results.csv").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_report_join_renders_the_findings_of_two_runs_and_refuses_runs_trained_differently(study, tmp_path, capsys):
+    """``pde_lib report DIR --join OTHER``: the findings report on both runs' fine-tunes, its header
+    naming the joined folder; other reports cannot join; a run with other fine-tuning epochs is
+    refused before a kernel starts (README, "Laptop study")."""
+    from pde_lib.cli.main import main
+
+    params_path, machine_path = study
+    runs = {}
+    for name, seeds, epochs in (("a", [0], 1), ("b", [1], 1), ("c", [2], 2)):
+        raw = json.loads(json.dumps(MICRO))
+        raw["grid"]["seeds"], raw["finetune"]["epochs"] = seeds, epochs
+        raw["finetune"]["samples"] = [2]
+        p = tmp_path / f"{name}.yaml"
+        p.write_text(yaml.safe_dump(raw))
+        runs[name] = tmp_path / name
+        result = run_sweep(p, runs[name], machine=machine_path, progress=False, reports=False)
+        assert not result.failed, result.format()
+    assert main(["report", str(runs["a"]), "--join", str(runs["b"])]) == 0
+    html = (runs["a"] / "reports" / "report_findings.html").read_text()
+    assert "joined with" in html and str(runs["b"]) in html and "8 in the sweep and the joined folders" in html
+    assert not (runs["a"] / "reports" / "report_strategies.html").exists()  # --join renders the findings only
+    capsys.readouterr()
+    assert main(["report", str(runs["a"]), "--join", str(runs["b"]), "--only", "report_strategies"]) == 2
+    assert "report_strategies cannot join" in capsys.readouterr().err
+    before = html
+    assert main(["report", str(runs["a"]), "--join", f"{runs['b']},{runs['c']}"]) == 2
+    assert re.search(r"c cannot be joined .*finetune.epochs is 2 there and 1 here", capsys.readouterr().err)
+    assert (runs["a"] / "reports" / "report_findings.html").read_text() == before  # nothing re-rendered
 
 
 def test_stacked_finetunes_give_the_separate_runs_results(tmp_path):

@@ -80,6 +80,20 @@ def subgrid_text(sub) -> str:
     return f"{sub['description']}: {text}" if sub.get("description") else text
 
 
+def shown_path(folder: str | Path) -> str:
+    """``folder`` as a reader should see it: relative to the project root if it lies inside it
+    (``outputs/published/laptop``), else as given."""
+    from pde_lib.utils.provenance import PROJECT_ROOT
+
+    p = Path(folder)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(PROJECT_ROOT))
+        except ValueError:
+            return str(p)
+    return str(p)
+
+
 def joined_text(extra_dirs) -> str:
     """One entry per folder joined to a report's sweep: its profile, fine-tune count and seeds,
     and its published run if any."""
@@ -87,7 +101,7 @@ def joined_text(extra_dirs) -> str:
     for d in extra_dirs:
         params, own, run = load_sweep_params(d), load_results(d), published_run(d)
         seeds = ", ".join(map(str, sorted(own["seed"].unique().tolist())))
-        parts.append(f"{d} ({params.name if params is not None else 'unknown profile'}: {len(own)} fine-tunes, "
+        parts.append(f"{shown_path(d)} ({params.name if params is not None else 'unknown profile'}: {len(own)} fine-tunes, "
                      f"seeds {seeds}" + (f"; {run}" if run else "") + ")")
     return "; ".join(parts)
 

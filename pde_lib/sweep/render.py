@@ -10,21 +10,32 @@ from pde_lib.utils.atomic import write_text
 
 REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", "report_distribution_shift",
            "report_findings")
+#: the reports that take ``extra_dirs`` (folders joined to the sweep's results, ``aggregate.join_results``)
+JOINABLE_REPORTS = ("report_findings",)
 
 
-def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600) -> str:
+def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600, extra_dirs=()) -> str:
     """Execute report notebook ``name`` on ``sweep_dir`` and write its .ipynb and .html; returns
-    the HTML path. Module-level so Dask workers can run it. Papermill fills its output notebook
+    the HTML path. ``extra_dirs``: folders whose results the report joins to the sweep's (only
+    for ``JOINABLE_REPORTS``; paths as seen from the current directory). Module-level so Dask
+    workers can run it. Papermill fills its output notebook
     cell by cell, so it runs into ``reports/.partial/``; the finished notebook replaces
     ``reports/<name>.ipynb`` only after its HTML is written, so a failing run leaves the previous
     report pair intact (and its partial notebook in ``.partial/`` to look at)."""
     import os
 
+    from pde_lib.errors import ConfigError
+
     sweep_dir = Path(sweep_dir).resolve()
     reports = sweep_dir / "reports"
+    parameters = {"sweep_dir": str(sweep_dir)}
+    if extra_dirs:
+        if name not in JOINABLE_REPORTS:
+            raise ConfigError(f"{name} cannot join other folders; the reports that can: {', '.join(JOINABLE_REPORTS)}")
+        parameters["extra_dirs"] = ",".join(str(Path(d).resolve()) for d in extra_dirs)
     template = materialise(name, reports / ".templates" / f"{name}.ipynb")
     partial = reports / ".partial" / f"{name}.ipynb"
-    executed = execute(template, partial, {"sweep_dir": str(sweep_dir)}, cwd=reports, timeout=timeout)
+    executed = execute(template, partial, parameters, cwd=reports, timeout=timeout)
     set_title(executed, f"{report_title(name)} ({sweep_dir.name})")
     html = to_html(executed, reports / f"{name}.html")
     os.replace(executed, reports / f"{name}.ipynb")
@@ -48,12 +59,14 @@ def set_title(notebook: str | Path, title: str) -> None:
     write_text(notebook, nbformat.writes(nb))
 
 
-def render_reports(sweep_dir: str | Path, names=REPORTS, client=None) -> dict[str, str]:
-    """Render every report (in parallel on a Dask ``client`` if given). Returns name -> HTML path,
-    or name -> "error: ..." for a report that failed (the others still render)."""
+def render_reports(sweep_dir: str | Path, names=REPORTS, client=None, extra_dirs=()) -> dict[str, str]:
+    """Render every report (in parallel on a Dask ``client`` if given), joining ``extra_dirs``
+    (``render_report``). Returns name -> HTML path, or name -> "error: ..." for a report that
+    failed (the others still render)."""
     out: dict[str, str] = {}
     if client is not None:
-        futures = {n: client.submit(render_report, n, str(sweep_dir), pure=False, key=f"report-{n}")
+        futures = {n: client.submit(render_report, n, str(sweep_dir), extra_dirs=tuple(map(str, extra_dirs)),
+                                   pure=False, key=f"report-{n}")
                    for n in names}
         for n, f in futures.items():
             try:
@@ -63,7 +76,7 @@ def render_reports(sweep_dir: str | Path, names=REPORTS, client=None) -> dict[st
         return out
     for n in names:
         try:
-            out[n] = render_report(n, sweep_dir)
+            out[n] = render_report(n, sweep_dir, extra_dirs=extra_dirs)
         except Exception as exc:  # noqa: BLE001
             out[n] = f"error: {type(exc).__name__}: {exc}"
     return out

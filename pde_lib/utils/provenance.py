@@ -11,7 +11,8 @@ from pathlib import Path
 
 import torch
 
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: the folder holding the pde_lib package (the checkout, when run from one)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @functools.lru_cache(maxsize=1)
@@ -22,11 +23,11 @@ def git_commit() -> str:
         return os.environ["PDE_LIB_GIT_COMMIT"]
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=_PACKAGE_ROOT, capture_output=True, text=True,
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
             timeout=10, check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=_PACKAGE_ROOT,
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
             capture_output=True, text=True, timeout=10, check=True,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
