@@ -2,6 +2,7 @@
 published folder holds, and the sweeps it refuses (unfinished, mixed or dirty commits, no wall
 time). Stand-in training (``test_sweep.fake_runner``), so it is fast."""
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pde_lib.errors import ConfigError
 from pde_lib.params import load_params
 from pde_lib.report.header import header_facts
 from pde_lib.sweep import expand_grid, run_sweep
+from pde_lib.report.fairness import load_curves
 from pde_lib.sweep.publish import PUBLISHED_FILES, publish_sweep, wall_time_text
 from pde_lib.sweep.runlog import RUNS_FILE, RunLog, read_runs
 
@@ -67,6 +69,13 @@ def test_publish_copies_tables_and_provenance_and_the_reports_name_the_run(finis
     run = publish_sweep(finished, dest)
     for name in PUBLISHED_FILES:
         assert (dest / name).read_bytes() == (finished / name).read_bytes(), name
+    # the validation curves, gzipped: the same bytes inside, the same file for the same content
+    assert gzip.decompress((dest / "curves.csv.gz").read_bytes()) == (finished / "curves.csv").read_bytes()
+    pd.testing.assert_frame_equal(load_curves(dest), load_curves(finished))
+    assert len(load_curves(dest)) > 0 and not (dest / "curves.csv").exists()
+    first = (dest / "curves.csv.gz").read_bytes()
+    publish_sweep(finished, dest)
+    assert (dest / "curves.csv.gz").read_bytes() == first
     saved = json.loads((dest / "run.json").read_text())
     assert saved == run
     assert run["git_commit"] == COMMIT and run["cells"] == 4 and run["finetunes"] == 16

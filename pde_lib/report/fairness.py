@@ -32,11 +32,15 @@ COPY_LAST_COLUMNS = ["model", "strategy", "augmentation", "pde", "distribution",
 
 
 def load_curves(sweep_dir: str | Path) -> pd.DataFrame:
-    """``curves.csv`` of a sweep folder (or of the folder holding a given results.csv); an empty
-    table when there is none (a sweep written before curves were collected)."""
+    """``curves.csv`` of a sweep folder (or of the folder holding a given results.csv), or the
+    ``curves.csv.gz`` of a published one; an empty table when there is none (a sweep written
+    before curves were collected)."""
     p = Path(sweep_dir)
-    csv = (p.parent if p.suffix == ".csv" else p) / "curves.csv"
-    return pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
+    folder = p.parent if p.suffix == ".csv" else p
+    for csv in (folder / "curves.csv", folder / "curves.csv.gz"):
+        if csv.exists():
+            return pd.read_csv(csv)
+    return pd.DataFrame(columns=CURVE_COLUMNS)
 
 
 def last_share_improvement(curve, share: float = PLATEAU_SHARE) -> float:

@@ -1,6 +1,7 @@
 """Publishing a finished sweep into a tracked folder (``outputs/published/<name>/``).
 
-What is published: the results tables (``results.csv``, ``per_sample.csv``, ``curves.csv``),
+What is published: the results tables (``results.csv``, ``per_sample.csv``, and ``curves.csv``
+gzipped as ``curves.csv.gz``: one row per fine-tune and epoch, megabytes for a long run),
 the frozen parameters and machine profile (``params.yaml``, ``machine.yaml``, ``sweep.json``),
 the datasets' checksums (``datasets.json``), the sweep's run log (``runs.json``), the rendered
 HTML reports (``reports/*.html``) and, written last, ``run.json``: the one git commit every
@@ -25,8 +26,10 @@ from pde_lib.utils.atomic import atomic_path, write_json
 from pde_lib.utils.provenance import machine_info
 
 RUN_FILE = "run.json"
-PUBLISHED_FILES = (RESULTS_FILE, PER_SAMPLE_FILE, CURVES_FILE, "params.yaml", "machine.yaml", "sweep.json",
+PUBLISHED_FILES = (RESULTS_FILE, PER_SAMPLE_FILE, "params.yaml", "machine.yaml", "sweep.json",
                    "datasets.json", RUNS_FILE)
+#: published gzipped, as ``<name>.gz`` (byte-identical for the same content: no time stamp inside)
+PUBLISHED_GZIPPED = (CURVES_FILE,)
 
 
 def finetune_commits(sweep_dir: str | Path) -> dict[str, int]:
@@ -89,6 +92,9 @@ def publish_sweep(sweep_dir: str | Path, dest: str | Path, wall_seconds: float |
     for name in PUBLISHED_FILES:
         if (sweep / name).exists():
             _copy(sweep / name, dest / name)
+    for name in PUBLISHED_GZIPPED:
+        if (sweep / name).exists():
+            _gzip(sweep / name, dest / f"{name}.gz")
     for html in sorted((sweep / "reports").glob("*.html")):
         _copy(html, dest / "reports" / html.name)
     machine = dict(runs[0]["machine"]) if runs else {**machine_info(), "recorded": "when published"}
@@ -101,6 +107,14 @@ def publish_sweep(sweep_dir: str | Path, dest: str | Path, wall_seconds: float |
            "published": utc_now()}
     write_json(dest / RUN_FILE, run)
     return run
+
+
+def _gzip(src: Path, dst: Path) -> None:
+    import gzip
+
+    with atomic_path(dst) as tmp, open(src, "rb") as fin, open(tmp, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fout:
+            shutil.copyfileobj(fin, fout)
 
 
 def _copy(src: Path, dst: Path) -> None:
