@@ -204,3 +204,76 @@ def test_fine_tuning_four_times_longer_shrinks_the_pretraining_gains(results):
     assert table[("fno2d", "transfer")] == "helps" and table[("unet", "transfer")] == "unresolved"
     assert table[("unet", "derivative")] == table[("unet", "masked")] == "hurts"
     assert "helps" not in set(table.drop(("fno2d", "transfer")))
+
+
+EXT = ROOT / "outputs" / "published" / "laptop_long_finetune_ext"
+
+
+@pytest.fixture(scope="module")
+def long_joined():
+    """The 240-epoch fine-tunes: laptop_long_finetune joined with its extension."""
+    from pde_lib.report.aggregate import join_results
+
+    return join_results(EXT, [LONG])
+
+
+def test_the_240_epoch_extension_is_its_parameter_file_and_joins_only_the_240_epoch_run(long_joined):
+    """``parameters/laptop_long_finetune_ext.yaml`` (README, "Fine-tuning 4x longer"): U-Net seeds
+    5-14 of none and the five strategies left unresolved at 5 seeds, FNO2D scarcity and shift, all
+    at 240 epochs; it joins the 240-epoch run and is refused next to the 60-epoch study."""
+    from pde_lib.errors import DataError
+    from pde_lib.report.aggregate import join_results
+    from pde_lib.report.fairness import load_curves, not_below_copy_last, plateau_table
+
+    frozen = yaml.safe_load((EXT / "params.yaml").read_text())
+    assert frozen == load_params(ROOT / "parameters" / "laptop_long_finetune_ext.yaml").to_plain()
+    assert frozen["finetune"]["epochs"] == 240
+    run = json.loads((EXT / "run.json").read_text())
+    assert run["cells"] == 80 and run["finetunes"] == 380 and run["workers"] == 2
+    assert re.fullmatch(r"[0-9a-f]{40}", run["git_commit"])
+    own = pd.read_csv(EXT / "results.csv", dtype={"pretrain_fraction": str})
+    params = load_params(ROOT / "parameters" / "laptop_long_finetune_ext.yaml")
+    assert set(zip(own["cell_id"], own["finetune_id"])) == {
+        (c.id, ft.id) for c in expand_grid(params) for ft in finetunes(params, c)}
+    assert len(long_joined) == 380 + 180
+    with pytest.raises(DataError, match="finetune.epochs is 240 there and 60 here"):
+        join_results(PUBLISHED, [EXT])
+    # fair: every baseline plateaued, every fine-tune beats copy-last-frame, in and out of distribution
+    assert set(plateau_table(own, load_curves(EXT))["plateaued"]) == {"yes"}
+    assert not_below_copy_last(own, None).empty and (own["test_rel_l2"] < own["test_copy_last_rel_l2"]).all()
+    assert "joined with" in (EXT / "reports" / "report_findings.html").read_text()
+
+
+def test_at_240_epochs_and_15_seeds_u_net_transfer_helps_and_three_pretext_strategies_hurt(long_joined):
+    """Claim 2 on U-Net at 240 epochs (README, "Fine-tuning 4x longer"): with 15 seeds transfer
+    helps, coefficient and time_sort hurt, picl is ruled out beyond 10%, binary stays
+    unresolved; with the four comparisons decided at 5 seeds, 9 of 10 are decided."""
+    table = strategies_table(long_joined).set_index(["model", "strategy"])
+    unet = table.loc["unet"]
+    assert unet.loc[["transfer", "binary", "coefficient", "picl", "time_sort"], "n_seeds"].eq(15).all()
+    assert unet.loc[["derivative", "masked", "jigsaw", "space_sort"], "n_seeds"].eq(5).all()
+    assert unet.loc["transfer", "effect"] == "helps" and 12 < unet.loc["transfer", "ci_low"] < unet.loc[
+        "transfer", "ci_high"] < 21
+    assert unet.loc["coefficient", "effect"] == unet.loc["time_sort", "effect"] == "hurts"
+    assert unet.loc["derivative", "effect"] == unet.loc["masked", "effect"] == "hurts"
+    assert unet.loc["picl", "effect"] == unet.loc["jigsaw", "effect"] == unet.loc["space_sort", "effect"] \
+        == "no 10% effect"
+    assert unet.loc["binary", "effect"] == "unresolved"
+    assert table.loc[("fno2d", "transfer"), "effect"] == "helps"
+
+
+def test_at_240_epochs_fno2d_transfer_still_gains_most_when_data_are_scarce_and_out_of_distribution(long_joined):
+    """Claims 1 and 4 on FNO2D at 240 epochs, 5 seeds: transfer helps at 10 samples, more than at
+    100 (trend interval above 0); derivative and coefficient gain nothing at 10 samples; OOD
+    transfer helps and derivative hurts; on Navier-Stokes no strategy moves the error by 10%."""
+    from pde_lib.report.findings import scarcity_trend
+
+    s = scarcity_table(long_joined).set_index(["strategy", "samples"])
+    assert s.loc[("transfer", 10), "effect"] == s.loc[("transfer", 32), "effect"] == "helps"
+    assert s.loc[("transfer", 10), "mean"] > s.loc[("transfer", 32), "mean"] > s.loc[("transfer", 100), "mean"] > 0
+    assert s.loc[("derivative", 10), "effect"] == "no 10% effect" and s.loc[("coefficient", 10), "ci_low"] < 0
+    trend = scarcity_trend(long_joined).set_index("strategy")
+    assert trend.loc["transfer", "ci_low"] > 0 and trend.loc["derivative", "ci_low"] < 0
+    shift = shift_table(long_joined).set_index(["setting", "strategy"])
+    assert shift.loc[("OOD", "transfer"), "effect"] == "helps" and shift.loc[("OOD", "derivative"), "effect"] == "hurts"
+    assert set(shift.loc["unseen PDE", "effect"]) == {"no 10% effect"}
