@@ -157,6 +157,18 @@ def test_tables_put_none_first_show_baselines_and_mark_holm():
     assert list(ci_table(s, "strategy", "pde").index) == ["none", "transfer", "coefficient"]
 
 
+def test_tables_of_an_empty_selection_keep_their_baseline_rows():
+    """A report's selection can be empty (e.g. the unaugmented fine-tunes of a sweep that ran only
+    augmented cells): the table is empty with its two baseline rows, not an error."""
+    from pde_lib.report.tables import with_baselines
+
+    empty = _study().iloc[:0]
+    table = with_baselines(ci_table(summarise(empty, ["strategy", "samples"]), "strategy", "samples"), empty,
+                           "samples")
+    assert isinstance(table, pd.DataFrame) and table.shape[1] == 0
+    assert list(table.index) == ["baseline: copy last frame", "baseline: zero prediction"]
+
+
 def test_win_rate_pairs_on_test_samples(tmp_path):
     """Per-sample files on disk -> per_sample table -> share of test samples improved."""
     df = _study().iloc[[0, 3]].copy()  # none and transfer, seed 0

@@ -78,8 +78,9 @@ def with_baselines(table: pd.DataFrame, df: pd.DataFrame, columns: str, digits: 
     levels = baseline_levels(df, [columns]).pivot_table(index="baseline", columns=columns, values="value",
                                                        aggfunc="first", sort=False)
     levels = levels.reindex(index=[COPY_LABEL, ZERO_LABEL], columns=table.columns)
-    if not numeric:
-        levels = levels.apply(lambda col: [f"{v:.{digits}g} (no model)" if v == v else "-" for v in col])
+    if not numeric:  # column by column: also for a table without columns (an empty selection)
+        levels = pd.DataFrame({c: [f"{v:.{digits}g} (no model)" if v == v else "-" for v in levels[c]]
+                               for c in levels.columns}, index=levels.index, columns=levels.columns)
     levels.index = [f"baseline: {i}" for i in levels.index]
     levels.index.name, levels.columns.name = table.index.name, table.columns.name
     return pd.concat([table, levels])
