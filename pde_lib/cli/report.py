@@ -20,7 +20,7 @@ def run(args) -> int:
 
     from pde_lib.errors import ConfigError
     from pde_lib.report.aggregate import dir_list, join_results
-    from pde_lib.sweep.render import JOINABLE_REPORTS, REPORTS, render_reports
+    from pde_lib.sweep.render import JOINABLE_REPORTS, REPORTS, check_joinable_reports, render_reports
     from pde_lib.sweep.results import refresh_results
 
     sweep = Path(args.sweep_dir)
@@ -32,9 +32,8 @@ def run(args) -> int:
     unknown = [n for n in names if n not in REPORTS]
     if unknown:
         raise ConfigError(f"unknown report(s) {', '.join(unknown)}; valid: {', '.join(REPORTS)}")
-    if join and set(names) - set(JOINABLE_REPORTS):
-        raise ConfigError(f"--join: {', '.join(sorted(set(names) - set(JOINABLE_REPORTS)))} cannot join other "
-                          f"folders; the reports that can: {', '.join(JOINABLE_REPORTS)}")
+    if join:
+        check_joinable_reports(names)
     for d in join:
         if not Path(d).exists():
             raise ConfigError(f"--join: {d} does not exist")

@@ -14,6 +14,16 @@ REPORTS = ("report_strategies", "report_augmentations", "report_data_scarcity", 
 JOINABLE_REPORTS = ("report_findings",)
 
 
+def check_joinable_reports(names) -> None:
+    """ConfigError naming the reports of ``names`` that cannot join other folders."""
+    from pde_lib.errors import ConfigError
+
+    bad = sorted(set(names) - set(JOINABLE_REPORTS))
+    if bad:
+        raise ConfigError(f"{', '.join(bad)} cannot join other folders; the reports that can: "
+                          f"{', '.join(JOINABLE_REPORTS)}")
+
+
 def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600, extra_dirs=()) -> str:
     """Execute report notebook ``name`` on ``sweep_dir`` and write its .ipynb and .html; returns
     the HTML path. ``extra_dirs``: folders whose results the report joins to the sweep's (only
@@ -24,14 +34,11 @@ def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600, e
     report pair intact (and its partial notebook in ``.partial/`` to look at)."""
     import os
 
-    from pde_lib.errors import ConfigError
-
     sweep_dir = Path(sweep_dir).resolve()
     reports = sweep_dir / "reports"
     parameters = {"sweep_dir": str(sweep_dir)}
     if extra_dirs:
-        if name not in JOINABLE_REPORTS:
-            raise ConfigError(f"{name} cannot join other folders; the reports that can: {', '.join(JOINABLE_REPORTS)}")
+        check_joinable_reports([name])
         parameters["extra_dirs"] = ",".join(str(Path(d).resolve()) for d in extra_dirs)
     template = materialise(name, reports / ".templates" / f"{name}.ipynb")
     partial = reports / ".partial" / f"{name}.ipynb"
@@ -64,8 +71,9 @@ def render_reports(sweep_dir: str | Path, names=REPORTS, client=None, extra_dirs
     (``render_report``). Returns name -> HTML path, or name -> "error: ..." for a report that
     failed (the others still render)."""
     out: dict[str, str] = {}
+    extra_dirs = tuple(str(Path(d).resolve()) for d in extra_dirs)  # resolved here, not on a worker
     if client is not None:
-        futures = {n: client.submit(render_report, n, str(sweep_dir), extra_dirs=tuple(map(str, extra_dirs)),
+        futures = {n: client.submit(render_report, n, str(sweep_dir), extra_dirs=extra_dirs,
                                    pure=False, key=f"report-{n}")
                    for n in names}
         for n, f in futures.items():
