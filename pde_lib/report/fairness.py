@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pde_lib.report.folders import sweep_folder
+
 #: ``curves.csv``: one row per (fine-tune, evaluated epoch)
 CURVE_COLUMNS = ["cell_id", "finetune_id", "epoch", "valid_rel_l2"]
 #: the share of the last epochs and the relative improvement below which a run has plateaued
@@ -35,8 +37,7 @@ def load_curves(sweep_dir: str | Path) -> pd.DataFrame:
     """``curves.csv`` of a sweep folder (or of the folder holding a given results.csv), or the
     ``curves.csv.gz`` of a published one; an empty table when there is none (a sweep written
     before curves were collected)."""
-    p = Path(sweep_dir)
-    folder = p.parent if p.suffix == ".csv" else p
+    folder = sweep_folder(sweep_dir)
     for csv in (folder / "curves.csv", folder / "curves.csv.gz"):
         if csv.exists():
             return pd.read_csv(csv)

@@ -11,15 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from pde_lib.report.aggregate import load_results
+from pde_lib.report.folders import sweep_folder
 
 BANNER_STYLE = ("background:#fff3cd;border:3px solid #b8860b;color:#4d3800;padding:12px 16px;"
                 "margin:8px 0 14px 0;font-size:1.15em;line-height:1.4")
-
-
-def sweep_folder(sweep_dir: str | Path) -> Path:
-    """The sweep folder of ``sweep_dir`` (a folder, or its ``results.csv``)."""
-    p = Path(sweep_dir)
-    return p.parent if p.suffix == ".csv" else p
 
 
 def load_sweep_params(sweep_dir: str | Path):

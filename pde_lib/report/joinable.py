@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from pde_lib.errors import DataError
+from pde_lib.report.folders import sweep_folder
 
 #: fine-tune keys that choose which fine-tunes run, not how one is trained
 FINETUNE_SELECTION = {"samples", "pdes", "distributions", "navier_stokes", "tasks", "resume"}
@@ -25,8 +26,7 @@ DATA_SETTINGS = ("seed", "resolution", "pretrain_samples", "samples")
 def frozen_params(folder: str | Path) -> dict | None:
     """A sweep folder's frozen ``params.yaml`` as a plain dict (None for a CSV path or a folder
     without one)."""
-    p = Path(folder)
-    path = p.parent / "params.yaml" if p.suffix == ".csv" else p / "params.yaml"
+    path = sweep_folder(folder) / "params.yaml"
     return yaml.safe_load(path.read_text()) if path.exists() else None
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pde_lib.report.aggregate import pair_keys
+from pde_lib.report.folders import sweep_folder
 
 PER_SAMPLE_COLUMNS = ["cell_id", "finetune_id", "sample", "sample_seed", "test_rel_l2", "copy_last_rel_l2"]
 
@@ -21,8 +22,7 @@ PER_SAMPLE_COLUMNS = ["cell_id", "finetune_id", "sample", "sample_seed", "test_r
 def load_per_sample(sweep_dir: str | Path) -> pd.DataFrame:
     """``per_sample.csv`` of a sweep folder (or of the folder holding a given results.csv);
     an empty table when there is none."""
-    p = Path(sweep_dir)
-    csv = (p.parent if p.suffix == ".csv" else p) / "per_sample.csv"
+    csv = sweep_folder(sweep_dir) / "per_sample.csv"
     return pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=PER_SAMPLE_COLUMNS)
 
 
