@@ -20,12 +20,12 @@ from pde_lib.sweep.render import REPORTS
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "outputs" / "published" / "laptop"
 PARAMS = ROOT / "parameters" / "laptop.yaml"
-#: the power check: the strategies sub-grid for seeds 3 and 4 (README, "Laptop study")
+#: the power check: the strategies sub-grid for seeds 3 and 4 (docs/pilot_history.md, "Laptop study")
 SEEDS_3_4 = ROOT / "outputs" / "published" / "laptop_seeds_3_4"
 
 
 #: the one line the parameter file gained after publication: when out-of-distribution Burgers
-#: moved to the diagonal lattice (README, "Data"), laptop.yaml pinned the square grids that every
+#: moved to the diagonal lattice (docs/data_and_solvers.md), laptop.yaml pinned the square grids that every
 #: published run used (the only ones then), so that its cells still regenerate the same data
 PUBLISHED_PIN = {"burgers": {"refine": None, "cfl": None, "dtype": None, "lattice": "square"}}
 
@@ -103,7 +103,7 @@ def test_each_claim_has_its_comparisons_at_three_seeds(results):
 
 def test_the_power_check_adds_seeds_3_and_4_to_the_strategy_comparison(results):
     """The published seeds 3-4 run is ``parameters/laptop_seeds_3_4.yaml`` and, joined with the
-    study, gives every strategy comparison at 5 seeds (the README's 5-seed column)."""
+    study, gives every strategy comparison at 5 seeds (the 5-seed column of docs/pilot_history.md)."""
     frozen = yaml.safe_load((SEEDS_3_4 / "params.yaml").read_text())
     assert frozen == as_published(ROOT / "parameters" / "laptop_seeds_3_4.yaml")
     extra = pd.read_csv(SEEDS_3_4 / "results.csv", dtype={"pretrain_fraction": str})
@@ -116,7 +116,7 @@ def test_the_power_check_adds_seeds_3_and_4_to_the_strategy_comparison(results):
 
 
 def test_seeds_needed_at_five_seeds_are_the_readmes(results):
-    """The README's "seeds needed" figures (Laptop study) from the 5-seed strategy comparison:
+    """The "seeds needed" figures (docs/pilot_history.md, "Laptop study") from the 5-seed strategy comparison:
     per backbone, the widest interval's estimate and conservative count."""
     from pde_lib.report.precision import precision_table
 
@@ -129,14 +129,14 @@ def test_seeds_needed_at_five_seeds_are_the_readmes(results):
         "jigsaw/fno2d", "picl/fno2d", "picl/unet", "space_sort/fno2d", "time_sort/fno2d"]
 
 
-#: ten FNO2D seeds: the FNO2D cells without augmentation for seeds 5-9 (README, "Laptop study")
+#: ten FNO2D seeds: the FNO2D cells without augmentation for seeds 5-9 (docs/pilot_history.md, "Laptop study")
 SEEDS_5_9 = ROOT / "outputs" / "published" / "laptop_seeds_5_9"
 
 
 def test_seeds_5_to_9_give_every_fno2d_comparison_a_verdict(results):
     """The published seeds 5-9 run is ``parameters/laptop_seeds_5_9.yaml``; joined with the study
     and seeds 3-4 it gives the FNO2D strategy comparison at 10 seeds and the scarcity and shift
-    comparisons at 8, and every FNO2D row of claims 1, 2 and 4 is decided (the README's "Ten
+    comparisons at 8, and every FNO2D row of claims 1, 2 and 4 is decided (docs/pilot_history.md, "Ten
     FNO2D seeds": helps, hurts or no 10% effect, none unresolved)."""
     frozen = yaml.safe_load((SEEDS_5_9 / "params.yaml").read_text())
     assert frozen == as_published(ROOT / "parameters" / "laptop_seeds_5_9.yaml")
@@ -181,7 +181,7 @@ LONG = ROOT / "outputs" / "published" / "laptop_long_finetune"
 
 def test_fine_tuning_four_times_longer_shrinks_the_pretraining_gains(results):
     """The published ``parameters/laptop_long_finetune.yaml`` run (the strategies sub-grid with 240
-    instead of 60 fine-tuning epochs; README, "Fine-tuning 4x longer"): U-Net's `none` baseline
+    instead of 60 fine-tuning epochs; docs/pilot_history.md, "Fine-tuning 4x longer"): U-Net's `none` baseline
     falls to under half its 60-epoch error on heat and Burgers, transfer no longer helps U-Net
     after Holm, still helps FNO2D, and `derivative` and `masked` hurt U-Net."""
     frozen = yaml.safe_load((LONG / "params.yaml").read_text())
@@ -218,7 +218,7 @@ def long_joined():
 
 
 def test_the_240_epoch_extension_is_its_parameter_file_and_joins_only_the_240_epoch_run(long_joined):
-    """``parameters/laptop_long_finetune_ext.yaml`` (README, "Fine-tuning 4x longer"): U-Net seeds
+    """``parameters/laptop_long_finetune_ext.yaml`` (docs/pilot_history.md, "Fine-tuning 4x longer"): U-Net seeds
     5-14 of none and the five strategies left unresolved at 5 seeds, FNO2D scarcity and shift, all
     at 240 epochs; it joins the 240-epoch run and is refused next to the 60-epoch study."""
     from pde_lib.errors import DataError
@@ -245,7 +245,7 @@ def test_the_240_epoch_extension_is_its_parameter_file_and_joins_only_the_240_ep
 
 
 def test_at_240_epochs_and_15_seeds_u_net_transfer_helps_and_three_pretext_strategies_hurt(long_joined):
-    """Claim 2 on U-Net at 240 epochs (README, "Fine-tuning 4x longer"): with 15 seeds transfer
+    """Claim 2 on U-Net at 240 epochs (docs/pilot_history.md, "Fine-tuning 4x longer"): with 15 seeds transfer
     helps, coefficient and time_sort hurt, picl is ruled out beyond 10%, binary stays
     unresolved; with the four comparisons decided at 5 seeds, 9 of 10 are decided."""
     table = strategies_table(long_joined).set_index(["model", "strategy"])
@@ -284,7 +284,7 @@ AUG = ROOT / "outputs" / "published" / "laptop_long_finetune_aug"
 
 def test_at_240_epochs_every_augmentation_still_trains_like_unchanged_copies():
     """Claim 3 at 240 epochs (``parameters/laptop_long_finetune_aug.yaml`` joined with
-    laptop_long_finetune, FNO2D, seeds 0-2; README, "Fine-tuning 4x longer"): against the
+    laptop_long_finetune, FNO2D, seeds 0-2; docs/pilot_history.md, "Fine-tuning 4x longer"): against the
     step-matched control every comparison is decided, seven within +-10% and Galilean boosts
     hurting transfer; no augmentation helps against no augmentation after Holm."""
     from pde_lib.report.aggregate import join_results

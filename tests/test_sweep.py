@@ -353,7 +353,7 @@ def test_end_to_end_micro_sweep_with_notebooks_and_reports(study, tmp_path):
 def test_report_join_renders_the_findings_of_two_runs_and_refuses_runs_trained_differently(study, tmp_path, capsys):
     """``pde_lib report DIR --join OTHER``: the findings report on both runs' fine-tunes, its header
     naming the joined folder; other reports cannot join; a run with other fine-tuning epochs is
-    refused before a kernel starts (README, "Laptop study")."""
+    refused before a kernel starts (docs/pilot_history.md, "Laptop study")."""
     from pde_lib.cli.main import main
 
     params_path, machine_path = study

@@ -5,7 +5,7 @@ fresh ``mmap`` and returns it to the system on ``free``; the next allocation of 
 page-faulted and zeroed again. The batched spectral solves allocate and free tensors of tens of
 MiB (a (B, n, n//2 + 1) complex state at n = 512) several times per Runge-Kutta step, so without
 this every step pays for it in system time (measured: ``benchmarks/data_generation.py``, the
-README's performance section). Raising the mmap threshold and the trim threshold keeps those
+docs/performance.md). Raising the mmap threshold and the trim threshold keeps those
 buffers in the heap for reuse. Values are unchanged: only where memory comes from."""
 
 from __future__ import annotations
