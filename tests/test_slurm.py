@@ -202,4 +202,7 @@ def test_sweep_through_slurm_survives_a_cancelled_job_and_equals_the_local_run(s
     # nothing lost, nothing different: the local cluster's results, byte for byte
     assert (out / "results.csv").read_bytes() == (tmp_path / "local_run" / "results.csv").read_bytes()
     assert all((out / "cells" / c / "DONE.json").exists() for c in os.listdir(out / "cells"))
-    assert _squeue(job_name).strip().count("\n") == 0  # the sweep cancelled its jobs when it ended
+    deadline = time.time() + 60  # the sweep cancelled its jobs when it ended
+    while _squeue(job_name).strip().count("\n") and time.time() < deadline:
+        time.sleep(1)
+    assert _squeue(job_name).strip().count("\n") == 0, _squeue(job_name)
