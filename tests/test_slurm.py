@@ -69,12 +69,14 @@ def test_gpu_profile_job_script_asks_one_gpu_and_advertises_it_to_dask(tmp_path,
     assert sys.executable in script  # the job runs the sweep's own interpreter
 
 
-def test_cpu_profile_job_script_and_missing_memory(tmp_path):
+def test_cpu_profile_job_script_and_missing_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the profile's log folder is relative: created here
     machine = load_machine(SLURM_CPU)
     script = _job_script(machine)
     assert "--gres" not in script and "--resources" not in script
     assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH --mem=" in script
     assert "#SBATCH -J pde-worker" in script
+    assert f"#SBATCH -o {tmp_path}/outputs/slurm_logs/" in script and (tmp_path / "outputs" / "slurm_logs").is_dir()
     raw = yaml.safe_load(SLURM_CPU.read_text())
     raw["memory_limit"] = "auto"
     del raw["cluster"]["options"]["memory"]
