@@ -70,11 +70,25 @@ def resolve_sweep(params_path, out_dir, machine=None):
     if not isinstance(machine, MachineProfile):
         machine = load_machine(machine)
     resolve_device(machine.device)
-    out = Path(out_dir or machine.out_dir or "outputs/sweeps").resolve() / ("" if out_dir else params.name)
+    if out_dir:
+        out = Path(out_dir).resolve()
+    else:
+        out = _expand(machine.out_dir or "outputs/sweeps", f"{machine.source}: out_dir") / params.name
     check_sweep_folder(out)
     m = to_plain(machine)
-    m["data_dir"] = str(Path(machine.data_dir).expanduser().resolve()) if machine.data_dir else str(out / "data")
+    m["data_dir"] = str(_expand(machine.data_dir, f"{machine.source}: data_dir")) if machine.data_dir else str(out / "data")
     return params, validate_machine(m, machine.source), out
+
+
+def _expand(path, what: str) -> Path:
+    """``path`` with ``~`` and ``$VARS`` (``/scratch/$USER/...``) expanded, made absolute; a
+    variable that is not set is a ConfigError (it would become a folder named ``$USER``)."""
+    import os
+
+    text = os.path.expanduser(os.path.expandvars(str(path)))
+    if "$" in text:
+        raise ConfigError(f"{what}: {path!r} names an environment variable that is not set ({text!r})")
+    return Path(text).resolve()
 
 
 def check_sweep_folder(out: Path) -> None:
