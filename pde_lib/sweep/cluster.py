@@ -45,7 +45,7 @@ def check_scheduler(address: str, sec=None, timeout: float = CONNECT_TIMEOUT_S) 
 
     if address.startswith("tls://") and sec is None:
         raise ConfigError(f"scheduler {address!r} uses TLS: give the machine profile a security: block "
-                          "(tls_ca_file, tls_client_cert, tls_client_key; README 'Where a sweep runs')")
+                          "(tls_ca_file, tls_client_cert, tls_client_key; docs/clusters.md)")
     kwargs = sec.get_connection_args("client") if sec is not None else {}
 
     def reachable():  # a closed port or an unknown host fails at once, not after the timeout
