@@ -9,7 +9,7 @@ import logging
 
 from pde_lib.errors import ConfigError
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 #: seconds to wait for a scheduler (Dask's own default is 30)
 CONNECT_TIMEOUT_S = 5
@@ -167,10 +167,10 @@ def keep_jobs(cluster, jobs: int, every: float = KEEP_JOBS_EVERY_S, limit: int =
             if missing <= 0 or cluster.status.name != "running":
                 continue
             if replaced + missing > limit:
-                log.error("%d worker job(s) lost and %d replaced already (limit %d): not replacing more; "
+                _log.error("%d worker job(s) lost and %d replaced already (limit %d): not replacing more; "
                           "see the job logs (cluster.options.log_directory)", missing, replaced, limit)
                 return
-            log.warning("%d worker job(s) lost (cancelled, pre-empted or out of time): submitting %s",
+            _log.warning("%d worker job(s) lost (cancelled, pre-empted or out of time): submitting %s",
                         missing, "a replacement" if missing == 1 else f"{missing} replacements")
             replaced += missing
             cluster.scale(jobs=jobs)
