@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,10 +19,11 @@ from pde_lib.data import PDE_NAMES, load_dataset  # noqa: E402
 from pde_lib.data.subset import SubsetDraw, draw_positions, rows_sha256, stream_seed  # noqa: E402
 from pde_lib.data.writer import open_for_writing  # noqa: E402
 from pde_lib.errors import ConfigError, DataError  # noqa: E402
-from pde_lib.params import validate_params  # noqa: E402
+from pde_lib.params import load_params, validate_params  # noqa: E402
 from pde_lib.training import TrainConfig, run_training  # noqa: E402
 
 N_T, RES = 6, 16
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_file(path, pdes=("heat", "advection"), n_per=24, distribution="id", split="train"):
@@ -230,11 +232,9 @@ def test_pretraining_draws_n_of_each_pde_from_the_pool(files):
 
 # ----------------------------------------------------------------------------- study parameters
 def smoke_raw(**data) -> dict:
-    from pathlib import Path
-
     from pde_lib.params.study import read_yaml
 
-    raw = read_yaml(Path(__file__).resolve().parents[1] / "parameters" / "smoke.yaml")
+    raw = read_yaml(ROOT / "parameters" / "smoke.yaml")
     raw["data"].update(data)
     return raw
 
@@ -247,6 +247,18 @@ def test_study_default_is_prefix_and_frozen_params_stay_as_they_were():
     q = validate_params(smoke_raw(subset_draw="per_seed", pretrain_pool=16), "smoke")
     assert q.to_plain()["data"]["subset_draw"] == "per_seed" and q.pretrain_pool == 16
     assert validate_params(q.to_plain()).to_plain() == q.to_plain()
+
+
+@pytest.mark.parametrize("folder", sorted((ROOT / "outputs" / "published").glob("*/params.yaml")),
+                         ids=lambda p: p.parent.name)
+def test_published_frozen_params_mean_prefix_and_freeze_unchanged(folder):
+    """Every published run drew no data per seed; re-freezing its parameters gives its file back,
+    so its sweep folder still resumes and its cells re-run the same."""
+    import yaml
+
+    p = load_params(folder)
+    assert p.data.subset_draw == "prefix" and p.data.pretrain_pool is None and p.data.seed == 0
+    assert p.to_plain() == yaml.safe_load(folder.read_text())
 
 
 @pytest.mark.parametrize("data, fragments", [
