@@ -80,15 +80,18 @@ def test_per_seed_subsets_differ_across_seeds_and_repeat_for_a_seed(files):
     assert a != list(range(10)) and len(set(a)) == 10 and set(a) <= set(range(24))
 
 
-def test_per_seed_frames_belong_to_their_rows(files):
+@pytest.mark.parametrize("n", [3, 12, 24])
+def test_per_seed_frames_belong_to_their_rows(files, n):
     """Rows read out of file order are put back in draw order: each sample's frames, seed and
-    coefficients are its own row's."""
+    coefficients are its own row's (a dense draw is read as one block, a sparse one row by row)."""
     whole = load_dataset(files["id"])
-    ds = load_dataset(files["id"], pde="advection", n=12, draw=per_seed(3))
+    ds = load_dataset(files["id"], pde="advection", n=n, draw=per_seed(2))
     rows = ds.rows
     assert not bool((rows[1:] > rows[:-1]).all())  # really out of order
     assert torch.equal(ds.u, whole.u[rows]) and torch.equal(ds.seed, whole.seed[rows])
-    assert (row_of(ds) == rows.numpy()).all()
+    assert torch.equal(ds.coeffs, whole.coeffs[rows]) and (row_of(ds) == rows.numpy()).all()
+    sparse = int(rows.max() - rows.min()) + 1 > 2 * n
+    assert sparse == (n == 3)  # both read paths are exercised
 
 
 def test_per_seed_subsets_are_nested_across_sample_counts(files):

@@ -136,7 +136,10 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
         whole = len(keep) == n_total and bool((keep == np.arange(n_total)).all())
         if whole or bool((np.diff(keep) > 0).all()):
             u = _read(g, "u", path, index=None if whole else keep)
-        else:  # HDF5 reads rows in increasing order: read sorted, then put them in draw order
+        elif keep.max() + 1 - keep.min() <= 2 * len(keep):  # a dense draw: one contiguous read, then gather
+            lo = int(keep.min())
+            u = _read(g, "u", path, index=slice(lo, int(keep.max()) + 1))[keep - lo]
+        else:  # HDF5 reads scattered rows in increasing order: read sorted, then put them in draw order
             order = np.argsort(keep, kind="stable")
             u_sorted = _read(g, "u", path, index=keep[order])
             u = np.empty_like(u_sorted)
