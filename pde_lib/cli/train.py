@@ -82,9 +82,9 @@ def run(args) -> int:
     stale = check_arguments(config, args.overwrite)
     checks.remove(stale)
     m = run_training(config)
-    sub = m["train_subset"]
+    drawn = config.subset()
     lines = [f"{m['model']} / {m['task']}: {m['n_train']} training samples"
-             + (f" (drawn with seed {sub['seed']})" if sub["draw"] == "per_seed" else "")
+             + (f" (drawn with seed {drawn.seed})" if drawn is not None else "")
              + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
              + f", {m['n_params']:,} parameters, {len(m['train_loss'])} epochs in {m['wall_time_s']:.1f} s",
              f"  best epoch {m['best_epoch']}: valid rel L2 {sig(m['valid_rel_l2'])}",
