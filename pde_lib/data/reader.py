@@ -74,10 +74,10 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
     them (a DataError says how many the file holds if it has fewer). ``draw`` (``subset.py``)
     instead takes n per pool from a seeded permutation (``SubsetDraw(seed=None)``: the first n;
     ``per_pde``: n of each PDE); ``Dataset.rows`` records the file rows read, in order. The file
-    is checked as it is read (``validate.py``): layout version, shapes, dtypes, finite coefficients, grid, times and
-    frames (``check_finite``), then the stored per-dataset checksums (``verify_checksums``; the
-    whole of ``u`` is hashed even when only some samples are read). Each failure is a one-line
-    DataError naming the file and the dataset."""
+    is checked as it is read (``validate.py``): layout version, shapes, dtypes, finite
+    coefficients, grid, times and frames (``check_finite``), then the stored per-dataset checksums
+    (``verify_checksums``; the whole of ``u`` is hashed even when only some samples are read).
+    Each failure is a one-line DataError naming the file and the dataset."""
     path = Path(path)
     with _open(path) as fh:
         version = layout_version(fh, path)
