@@ -304,3 +304,21 @@ def test_sweep_passes_the_draw_to_fine_tunes_and_pretraining(tmp_path):
     assert all(len(v) == 1 for v in by_strategy.values())  # every strategy and model: one draw
     prefix = validate_params(smoke_raw(), "smoke")
     assert sorted(k for k in dataset_specs(prefix) if k.startswith("pretrain")) == ["pretrain_id_p8"]
+
+
+def test_report_join_tells_a_per_seed_study_from_a_prefix_one(tmp_path):
+    """A joined table stacks seeds of one experiment: folders whose seeds drew their data
+    differently are refused, prefix folders frozen before the option still join."""
+    import yaml
+
+    from pde_lib.report.joinable import check_joinable
+
+    folders = {}
+    for name, data in (("old", {}), ("prefix", {"subset_draw": "prefix"}), ("drawn", {"subset_draw": "per_seed"})):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        frozen = validate_params(smoke_raw(**data)).to_plain()
+        (folders[name] / "params.yaml").write_text(yaml.safe_dump(frozen))
+    check_joinable([folders["old"], folders["prefix"]])
+    with pytest.raises(DataError, match="data.subset_draw is 'per_seed' there and None here"):
+        check_joinable([folders["old"], folders["drawn"]])
