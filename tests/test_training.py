@@ -474,9 +474,10 @@ def test_config_records_keep_their_key_order():
     train = ["model", "task", "train", "valid", "test", "train_group", "valid_group", "test_group", "pde", "samples",
              "epochs", "batch_size", "lr", "weight_decay", "lr_min", "seed", "device", "out", "init", "model_kwargs",
              "condition_on_coeffs", "window", "target_frame", "resume", "progress", "eval_every", "cuda_graphs"]
-    pretrain = ["strategy", "model", "data", "group", "samples", "epochs", "batch_size", "lr", "weight_decay",
-                "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task", "window",
+    pretrain = ["strategy", "model", "data", "group", "samples", "samples_per_pde", "epochs", "batch_size", "lr",
+                "weight_decay", "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task", "window",
                 "window_start", "holdout", "progress", "resume"]
+    aug += ["subset_draw", "subset_seed"]  # the subset option mixin follows the augmentation one
     assert list(TrainConfig().to_dict()) == aug + train and TrainConfig.field_names() == train + aug
     assert list(PretrainConfig().to_dict()) == aug + pretrain and PretrainConfig.field_names() == pretrain + aug
     shared = [f for f in EngineConfig.__dataclass_fields__ if f != "FIELD_ORDER"]

@@ -150,7 +150,8 @@ def concat(a: Dataset, b: Dataset) -> Dataset:
                           f"{sorted(b.extra)}")
     return replace(a, u=torch.cat([a.u, b.u]), coeffs=torch.cat([a.coeffs, b.coeffs]),
                    pde_index=torch.cat([a.pde_index, b.pde_index]), seed=torch.cat([a.seed, b.seed]),
-                   extra={k: torch.cat([a.extra[k], b.extra[k]]) for k in a.extra})
+                   extra={k: torch.cat([a.extra[k], b.extra[k]]) for k in a.extra},
+                   rows=None if a.rows is None or b.rows is None else torch.cat([a.rows, b.rows]))
 
 
 def augment_dataset(ds: Dataset, names, ratio: float, generator: torch.Generator,

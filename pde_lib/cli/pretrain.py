@@ -8,6 +8,7 @@ import os
 
 from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
+from pde_lib.data.subset import SUBSET_DRAWS
 from pde_lib.errors import ConfigError
 from pde_lib.pretraining.base import HEAD_INPUTS, WINDOW_STARTS
 from pde_lib.engine.windowing import TASKS
@@ -36,7 +37,13 @@ def add_arguments(p) -> None:
     d = p.add_argument_group("data")
     d.add_argument("--data", required=True, help="pretraining HDF5 file")
     d.add_argument("--group", default=None, help="group of the file (default: its only group)")
-    d.add_argument("--samples", type=int, default=None, help="first N samples (default: all)")
+    d.add_argument("--samples", type=int, default=None, help="N samples (default: all), drawn as --subset-draw says")
+    d.add_argument("--samples-per-pde", type=int, default=None,
+                   help="N samples of each PDE in the file instead (not with --samples)")
+    d.add_argument("--subset-draw", default=_default("subset_draw"), choices=SUBSET_DRAWS,
+                   help="prefix: the first N samples (default); per_seed: the first N of a permutation seeded "
+                        "from --subset-seed and the PDE")
+    d.add_argument("--subset-seed", type=int, default=None, help="seed of the per_seed draw (default: --seed)")
     d.add_argument("--holdout", type=float, default=_default("holdout"),
                    help="fraction of samples held out to score the pretext task (default 0.05)")
     add_optim_arguments(p, PretrainConfig)

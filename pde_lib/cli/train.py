@@ -7,6 +7,7 @@ import os
 
 from pde_lib.cli import checks, options
 from pde_lib.cli.options import add_augmentation_arguments, add_optim_arguments
+from pde_lib.data.subset import SUBSET_DRAWS
 from pde_lib.errors import ConfigError
 from pde_lib.engine.windowing import TASKS
 from pde_lib.training.config import TrainConfig
@@ -32,7 +33,13 @@ def add_arguments(p) -> None:
         d.add_argument(f"--{split}", required=True, help=f"{split} HDF5 file")
         d.add_argument(f"--{split}-group", default=None, help=f"group of the {split} file (default: its only group)")
     d.add_argument("--pde", default=None, help="PDE to train and evaluate on (default / 'all': every sample)")
-    d.add_argument("--samples", type=int, default=None, help="first N training samples (default: all)")
+    d.add_argument("--samples", type=int, default=None,
+                   help="N training samples (default: all), drawn as --subset-draw says")
+    d.add_argument("--subset-draw", default=_default("subset_draw"), choices=SUBSET_DRAWS,
+                   help="prefix: the first N samples of the file (the same for every seed); per_seed: the "
+                        "first N of a permutation seeded from --subset-seed and the PDE (default: prefix)")
+    d.add_argument("--subset-seed", type=int, default=None,
+                   help="seed of the per_seed draw (default: --seed)")
     add_optim_arguments(p, TrainConfig)
     p.add_argument("--eval-every", type=int, default=_default("eval_every"), help="validate every K epochs")
     add_augmentation_arguments(p, TrainConfig)
@@ -75,7 +82,9 @@ def run(args) -> int:
     stale = check_arguments(config, args.overwrite)
     checks.remove(stale)
     m = run_training(config)
+    drawn = config.subset()
     lines = [f"{m['model']} / {m['task']}: {m['n_train']} training samples"
+             + (f" (drawn with seed {drawn.seed})" if drawn is not None else "")
              + (f" (+{m['n_train_augmented'] - m['n_train']} augmented)" if m["n_train_augmented"] > m["n_train"] else "")
              + f", {m['n_params']:,} parameters, {len(m['train_loss'])} epochs in {m['wall_time_s']:.1f} s",
              f"  best epoch {m['best_epoch']}: valid rel L2 {sig(m['valid_rel_l2'])}",

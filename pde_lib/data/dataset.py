@@ -13,7 +13,8 @@ from pde_lib.data.layout import COEFFICIENT_KEYS, PDE_NAMES
 class Dataset:
     """Trajectories ``u`` (B, T, N, N) float32, grid ``x`` (2, N, N), times ``t`` (T,),
     coefficients ``coeffs`` (B, 5) in ``COEFFICIENT_KEYS`` order, ``extra`` (visc / amp, (B,)),
-    ``pde_index`` (B,) into ``PDE_NAMES`` and ``seed`` (B,) (-1 where unknown)."""
+    ``pde_index`` (B,) into ``PDE_NAMES``, ``seed`` (B,) (-1 where unknown) and ``rows`` (B,) the
+    file row each sample was read from (None where not read from a file)."""
 
     u: torch.Tensor
     x: torch.Tensor
@@ -25,6 +26,7 @@ class Dataset:
     path: str = ""
     group: str = ""
     sha256: str = ""
+    rows: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.u.shape[0]
@@ -42,7 +44,8 @@ class Dataset:
         index = index.to(self.u.device)
         return replace(self, u=self.u[index], coeffs=self.coeffs[index],
                        pde_index=self.pde_index[index], seed=self.seed[index],
-                       extra={k: v[index] for k, v in self.extra.items()})
+                       extra={k: v[index] for k, v in self.extra.items()},
+                       rows=None if self.rows is None else self.rows[index.to(self.rows.device)])
 
     def take(self, n: int) -> "Dataset":
         """The first ``n`` samples (subsets are nested prefixes)."""
@@ -51,7 +54,8 @@ class Dataset:
     def to(self, device) -> "Dataset":
         return replace(self, u=self.u.to(device), x=self.x.to(device), t=self.t.to(device),
                        coeffs=self.coeffs.to(device), pde_index=self.pde_index.to(device),
-                       seed=self.seed.to(device), extra={k: v.to(device) for k, v in self.extra.items()})
+                       seed=self.seed.to(device), extra={k: v.to(device) for k, v in self.extra.items()},
+                       rows=None if self.rows is None else self.rows.to(device))
 
     def coefficient_dict(self) -> dict[str, torch.Tensor]:
         """Coefficients as a dict of (B,) tensors, as the PDE solvers and residuals take them."""

@@ -12,6 +12,7 @@ import torch
 
 from pde_lib.data.dataset import Dataset
 from pde_lib.data.layout import COEFFICIENT_KEYS, EXTRA_KEYS, PDE_NAMES
+from pde_lib.data.subset import SubsetDraw, draw_rows
 from pde_lib.data.validate import check_dtype, check_finite_values, layout_version
 from pde_lib.data.validate import verify_checksums as verify
 from pde_lib.errors import DataError
@@ -65,15 +66,18 @@ def _read(g: h5py.Group, key: str, path: Path, index=None) -> np.ndarray:
 
 def load_dataset(path: str | os.PathLike, group: str | None = None,
                  pde: str | list[str] | None = None, n: int | None = None,
-                 device="cpu", check_finite: bool = True, verify_checksums: bool = True) -> Dataset:
+                 device="cpu", check_finite: bool = True, verify_checksums: bool = True,
+                 draw: SubsetDraw | None = None) -> Dataset:
     """Load a split group of ``path`` as a ``Dataset`` on ``device``.
 
     ``pde`` keeps only samples of that PDE (or list of PDEs); ``n`` then takes the first n of
-    them (a DataError says how many the file holds if it has fewer). The file is checked as it is
-    read (``validate.py``): layout version, shapes, dtypes, finite coefficients, grid, times and
-    frames (``check_finite``), then the stored per-dataset checksums (``verify_checksums``; the
-    whole of ``u`` is hashed even when only some samples are read). Each failure is a one-line
-    DataError naming the file and the dataset."""
+    them (a DataError says how many the file holds if it has fewer). ``draw`` (``subset.py``)
+    instead takes n per pool from a seeded permutation (``SubsetDraw(seed=None)``: the first n;
+    ``per_pde``: n of each PDE); ``Dataset.rows`` records the file rows read, in order. The file
+    is checked as it is read (``validate.py``): layout version, shapes, dtypes, finite
+    coefficients, grid, times and frames (``check_finite``), then the stored per-dataset checksums
+    (``verify_checksums``; the whole of ``u`` is hashed even when only some samples are read).
+    Each failure is a one-line DataError naming the file and the dataset."""
     path = Path(path)
     with _open(path) as fh:
         version = layout_version(fh, path)
@@ -119,13 +123,27 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
             if bad:
                 raise DataError(f"unknown PDE {bad[0]!r}; valid PDE names: {', '.join(PDE_NAMES)}")
             keep = keep[np.isin(pde_index, [PDE_NAMES.index(p) for p in wanted])]
-        if n is not None:
+        if draw is not None:
+            key = "all" if pde is None else pde if isinstance(pde, str) else "+".join(pde)
+            dist = fh.attrs.get("distribution", "")
+            dist = dist.decode() if isinstance(dist, bytes) else str(dist)
+            keep = draw_rows(keep, pde_index[keep], n, draw, key, dist, path)
+        elif n is not None:
             if n > len(keep):
                 what = f"{pde} samples" if pde is not None else "samples"
                 raise DataError(f"{path} holds {len(keep)} {what}; asked for {n}")
             keep = keep[:n]
-        whole = len(keep) == n_total
-        u = _read(g, "u", path, index=None if whole else keep)
+        whole = len(keep) == n_total and bool((keep == np.arange(n_total)).all())
+        if whole or bool((np.diff(keep) > 0).all()):
+            u = _read(g, "u", path, index=None if whole else keep)
+        elif keep.max() + 1 - keep.min() <= 2 * len(keep):  # a dense draw: one contiguous read, then gather
+            lo = int(keep.min())
+            u = _read(g, "u", path, index=slice(lo, int(keep.max()) + 1))[keep - lo]
+        else:  # HDF5 reads scattered rows in increasing order: read sorted, then put them in draw order
+            order = np.argsort(keep, kind="stable")
+            u_sorted = _read(g, "u", path, index=keep[order])
+            u = np.empty_like(u_sorted)
+            u[order] = u_sorted
         if check_finite:
             check_finite_values(u, path, "u", rows=keep)
         if verify_checksums:
@@ -138,6 +156,7 @@ def load_dataset(path: str | os.PathLike, group: str | None = None,
         coeffs=torch.from_numpy(coeffs[keep]).to(device),
         pde_index=torch.from_numpy(pde_index[keep]).to(device),
         seed=torch.from_numpy(seed[keep]).to(device),
+        rows=torch.from_numpy(keep.astype(np.int64)).to(device),
         extra={k: torch.from_numpy(v).to(device) for k, v in extra.items()},
         path=str(path), group=gname, sha256=sha256_file(path),
     )

@@ -158,14 +158,17 @@ def save_training_state(path: str | os.PathLike, *, config: dict, epoch: int, mo
     _save(path, obj)
 
 
-def load_training_state(path: str | os.PathLike, config: dict, ignore: tuple[str, ...] = ()) -> dict:
+def load_training_state(path: str | os.PathLike, config: dict, ignore: tuple[str, ...] = (),
+                        defaults: dict | None = None) -> dict:
     """Read a training-state checkpoint and check it belongs to the same run: every config key
-    except ``ignore`` must match, else ConfigError listing the differences."""
+    except ``ignore`` must match, else ConfigError listing the differences. ``defaults``: keys
+    added to the config after a checkpoint may have been written, with the value it then held."""
     obj = _load(path, "training checkpoint")
     if obj.get("format") != TRAINING_STATE_FORMAT:
         raise DataError(f"training checkpoint {path} has format {obj.get('format')!r}; expected "
                         f"{TRAINING_STATE_FORMAT!r}")
-    saved = {k: v for k, v in obj["config"].items() if k not in ignore}
+    saved = {**(defaults or {}), **obj["config"]}
+    saved = {k: v for k, v in saved.items() if k not in ignore}
     now = {k: v for k, v in config.items() if k not in ignore}
     diff = _describe_diff(now, saved)
     if diff:

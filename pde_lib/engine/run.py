@@ -70,7 +70,8 @@ class Run:
         path = self.ckpt_path
         if not (self.config.resume and path is not None and path.exists()):
             return
-        state = load_training_state(path, self.config.to_dict(), ignore=self.resume_ignores)
+        state = load_training_state(path, self.config.to_dict(), ignore=self.resume_ignores,
+                                    defaults=getattr(self.config, "SUBSET_DEFAULTS", None))
         self.model.load_state_dict(state["state_dict"])
         for name, module in self.modules.items():
             module.load_state_dict(state["modules"][name])

@@ -15,6 +15,7 @@ import yaml
 
 from pde_lib.augmentations import AUGMENTATIONS
 from pde_lib.data import DISTRIBUTIONS, FINETUNE_SPLITS
+from pde_lib.data.subset import SUBSET_DRAWS
 from pde_lib.errors import ConfigError
 from pde_lib.models import MODELS
 from pde_lib.params.attrdict import AttrDict, attr_dict, to_plain
@@ -51,6 +52,14 @@ def _solver_overrides() -> Mapping:
 def _check_data(d: dict, path: str) -> None:
     if d["navier_stokes"]["enabled"] and not d["navier_stokes"]["distributions"]:
         raise SchemaError(join(path, "navier_stokes.distributions"), "expected at least one distribution")
+    pool = d["pretrain_pool"]
+    if pool is not None:
+        if d["subset_draw"] != "per_seed":
+            raise SchemaError(join(path, "pretrain_pool"), "a pretraining pool is drawn from per seed: it needs "
+                                                          "data.subset_draw: per_seed")
+        if pool < d["pretrain_samples"]:
+            raise SchemaError(join(path, "pretrain_pool"), f"pool of {pool} trajectories per PDE is smaller than "
+                                                          f"data.pretrain_samples={d['pretrain_samples']}")
 
 
 DATA = Section({
@@ -58,6 +67,14 @@ DATA = Section({
     "resolution": (Int(min=8), 32),
     "chunk_size": (Int(min=1), 64),
     "pretrain_samples": (Int(min=1), 3072),
+    # how a run's training subset is drawn (pde_lib.data.subset): "prefix", the first n samples
+    # (every seed trains on the same data), or "per_seed", the first n of a permutation seeded
+    # from the cell's seed and the pool's PDE and distribution
+    "subset_draw": (Str(SUBSET_DRAWS), "prefix"),
+    # per_seed only: pretraining trajectories generated per PDE, of which each seed draws
+    # pretrain_samples (x its fraction); null: a pool of pretrain_samples (at fraction 1 every
+    # seed then pretrains on all of them, in its own order)
+    "pretrain_pool": (Optional(Int(min=1)), None),
     "samples": (_split_sizes(256), lambda: {"train": 1024, "valid": 256, "test": 256}),
     "distributions": (List(Str(DISTRIBUTIONS), min_len=1, unique=True), lambda: ["id", "ood"]),
     "solver": (_solver_overrides(), dict),
@@ -243,13 +260,25 @@ class StudyParams(AttrDict):
         """Pretraining trajectories per PDE for a scaling fraction (at least 1)."""
         return max(1, round(self.data.pretrain_samples * Fraction(fraction)))
 
+    @property
+    def pretrain_pool(self) -> int:
+        """Pretraining trajectories generated per PDE (``data.pretrain_pool`` or, unset,
+        ``data.pretrain_samples``)."""
+        pool = self.data.get("pretrain_pool")
+        return self.data.pretrain_samples if pool is None else pool
+
     def to_plain(self) -> dict:
         """A YAML/JSON-safe dict (fractions become "a/b" strings). A study without sub-grids
-        leaves ``grid.subgrids`` out, so its frozen ``params.yaml`` is what it was before
-        sub-grids existed (and a sweep folder made then still resumes)."""
+        leaves ``grid.subgrids`` out, and one with ``data.subset_draw: prefix`` and no pool leaves
+        those two keys out, so its frozen ``params.yaml`` is what it was before these keys
+        existed (and a sweep folder made then still resumes)."""
         plain = to_plain(self)
         if plain.get("grid", {}).get("subgrids", 0) is None:
             del plain["grid"]["subgrids"]
+        data = plain.get("data", {})
+        for key, default in (("pretrain_pool", None), ("subset_draw", "prefix")):
+            if key in data and data[key] == default:
+                del data[key]
         return plain
 
 

@@ -134,7 +134,9 @@ class PretrainRun(Run):
             raise ConfigError("data (the pretraining HDF5 file) is required")
         check_resume(config)
         self.device = device = resolve_device(config.device)
-        ds = load_dataset(config.data, group=config.group, n=config.samples, device=device)
+        per_pde = config.samples_per_pde is not None
+        ds = load_dataset(config.data, group=config.group, n=config.samples_per_pde if per_pde else config.samples,
+                          device=device, draw=config.subset(per_pde=per_pde))
         if len(ds) < 2:
             raise DataError(f"pretraining file {config.data} holds {len(ds)} sample(s); need at least 2")
         strategy.check_data(ds)
@@ -252,6 +254,7 @@ class PretrainRun(Run):
             "params": config.to_dict(), "seed": config.seed, "git_commit": git_commit(),
             "data": str(config.data), "group": ds.group, "data_sha256": ds.sha256,
             "n_samples": len(ds), "n_train": self.n_train_original, "n_train_augmented": len(self.train),
+            "data_subset": config.subset_record(ds.rows.tolist()),
             "n_holdout": 0 if self.holdout is None else len(self.holdout),
             "environment": environment(),
         }

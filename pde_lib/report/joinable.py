@@ -20,7 +20,8 @@ from pde_lib.report.folders import sweep_folder
 #: fine-tune keys that choose which fine-tunes run, not how one is trained
 FINETUNE_SELECTION = {"samples", "pdes", "distributions", "navier_stokes", "tasks", "resume"}
 #: data keys that fix the bytes a fine-tune reads (sizes and seed; which files exist may differ)
-DATA_SETTINGS = ("seed", "resolution", "pretrain_samples", "samples")
+#: and which of them it trains on (``subset_draw``, ``pretrain_pool``: absent means prefix, no pool)
+DATA_SETTINGS = ("seed", "resolution", "pretrain_samples", "samples", "subset_draw", "pretrain_pool")
 
 
 def frozen_params(folder: str | Path) -> dict | None:

@@ -62,6 +62,8 @@ def _pretrain(cell: Cell, params, device: str, paths, cell_dir: Path, progress: 
                head_input=p.head_input, task=p.task, window=params.finetune.window,
                augmentation=list(cell.augmentation) if p.augment else [],
                augmentation_ratio=params.finetune.augmentation_ratio, progress=progress)
+    if params.data.get("subset_draw", "prefix") == "per_seed":  # draw the fraction's count per PDE from the pool
+        cfg.update(subset_draw="per_seed", samples_per_pde=params.pretrain_samples(cell.fraction))
     metrics = pretrain_fn(_pretrain_config(cfg))
     write_json(marker, {"cell": cell.id, "final": _scalars(metrics)})
     return str(out / "backbone.pt")
@@ -93,7 +95,8 @@ def _finetune_config(cell: Cell, ft: FineTune, params, device: str, paths, init:
                seed=cell.seed, device=device, out=str(out), init=init, model_kwargs=dict(cell.model_kwargs),
                condition_on_coeffs=f.condition_on_coeffs, window=f.window, target_frame=f.target_frame,
                augmentation=list(cell.augmentation), augmentation_ratio=f.augmentation_ratio,
-               resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs))
+               resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs),
+               subset_draw=params.data.get("subset_draw", "prefix"))
     return _train_config(cfg)
 
 

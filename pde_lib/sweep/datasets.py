@@ -1,7 +1,9 @@
 """The dataset files a study needs, named by the hash of their generation parameters so a data
 folder can be shared by several studies and a file is reused only if it was made identically.
 
-Files: ``pretrain_id_p<n>`` (heat + advection + Burgers, one per pretraining fraction),
+Files: ``pretrain_id_p<n>`` (heat + advection + Burgers, one per pretraining fraction; with
+``data.subset_draw: per_seed`` one pool file of ``params.pretrain_pool`` per PDE, which every
+fraction and seed draws from),
 ``<split>_<dist>`` (heat + advection + Burgers) and ``ns_<split>_<dist>`` (Navier-Stokes)."""
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def dataset_specs(params) -> dict[str, GenerationParams]:
     specs: dict[str, GenerationParams] = {}
     over = _overrides(params)
     for frac in params.pretrain.fractions:
-        n = params.pretrain_samples(frac)
+        n = pretrain_file_samples(params, frac)
         specs[f"pretrain_id_p{n}"] = GenerationParams(
             pdes=list(BASE_PDES), split="pretrain", distribution="id", samples_per_pde=n,
             resolution=d.resolution, seed=d.seed, chunk_size=d.chunk_size, solver_overrides=over)
@@ -63,8 +65,16 @@ def dataset_paths(params, data_dir: str | Path) -> dict[str, Path]:
     return {name: data_dir / f"{name}-{spec_hash(gp)}.h5" for name, gp in dataset_specs(params).items()}
 
 
+def pretrain_file_samples(params, fraction) -> int:
+    """Trajectories per PDE in the pretraining file of ``fraction``: the fraction's own count
+    ("prefix", the file is what the run trains on) or the pool ("per_seed", runs draw from it)."""
+    if params.data.get("subset_draw", "prefix") == "per_seed":
+        return params.pretrain_pool
+    return params.pretrain_samples(fraction)
+
+
 def pretrain_file(params, paths: dict[str, Path], fraction) -> Path:
-    return paths[f"pretrain_id_p{params.pretrain_samples(fraction)}"]
+    return paths[f"pretrain_id_p{pretrain_file_samples(params, fraction)}"]
 
 
 def finetune_files(paths: dict[str, Path], pde: str, distribution: str) -> dict[str, Path]:

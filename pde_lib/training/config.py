@@ -6,18 +6,20 @@ from dataclasses import dataclass
 
 from pde_lib.augmentations.options import AugmentationOptions
 from pde_lib.engine.config import EngineConfig
+from pde_lib.engine.subset import SubsetOptions
 from pde_lib.engine.windowing import TASKS
 from pde_lib.errors import ConfigError
 from pde_lib.utils.config import check_bools, check_int, check_model_kwargs, check_optim, check_paths
 
 
 @dataclass
-class TrainConfig(EngineConfig, AugmentationOptions):
+class TrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
     """One training run: the shared run fields of ``EngineConfig`` (model, task, samples,
     schedule, seed, device, out, window, resume, progress) and its own. Files are HDF5 paths;
     ``*_group`` None means the file's single group; ``pde`` None or "all" keeps every sample;
-    ``samples`` takes the first n training samples (nested prefixes); ``init`` a backbone
-    checkpoint to start from; ``target_frame`` the fixed-future target (and the end of the
+    ``samples`` takes n training samples of the ``pde``, drawn as ``subset_draw`` says
+    (``engine.subset``: the first n, or the first n of a per-seed permutation; nested either
+    way); ``init`` a backbone checkpoint to start from; ``target_frame`` the fixed-future target (and the end of the
     next-step rollout); ``eval_every`` epochs between validations; ``cuda_graphs`` replays each
     step as a CUDA graph. Strength fields left None use the augmentation's own default."""
 
@@ -60,6 +62,7 @@ class TrainConfig(EngineConfig, AugmentationOptions):
                               f"0..{self.window - 1}; it must be >= window={self.window}")
         check_optim(self)
         self.validate_augmentation()
+        self.validate_subset()
         check_bools(self, "condition_on_coeffs", "resume", "progress", "cuda_graphs")
         if self.cuda_graphs and not str(self.device).startswith("cuda"):
             raise ConfigError(f"cuda_graphs needs a CUDA device, got device={self.device!r}; "

@@ -20,6 +20,7 @@ class RunData:
     valid: Dataset
     test: Dataset
     n_train_original: int
+    train_rows: list[int]
 
 
 def check_pde_name(pde: str | None) -> None:
@@ -27,10 +28,10 @@ def check_pde_name(pde: str | None) -> None:
         raise ConfigError(f"unknown PDE {pde!r}; valid PDE names: {', '.join(PDE_NAMES)} (or 'all')")
 
 
-def _load(config: TrainConfig, split: str, device, n=None) -> Dataset:
+def _load(config: TrainConfig, split: str, device, n=None, draw=None) -> Dataset:
     path = getattr(config, split)
     group = getattr(config, f"{split}_group")
-    ds = load_dataset(path, group=group, pde=config.pde, n=n, device=device)
+    ds = load_dataset(path, group=group, pde=config.pde, n=n, device=device, draw=draw)
     if len(ds) == 0:
         what = f"{config.pde} samples" if config.pde else "samples"
         raise DataError(f"{split} file {path} holds no {what}")
@@ -39,12 +40,13 @@ def _load(config: TrainConfig, split: str, device, n=None) -> Dataset:
 
 
 def load_run_data(config: TrainConfig, device) -> RunData:
-    """Read train (first ``samples`` samples of ``pde``), valid and test (every sample of ``pde``)
+    """Read train (``samples`` samples of ``pde``, drawn as ``config.subset()`` says: the first
+    n, or a per-seed draw), valid and test (every sample of ``pde``)
     onto ``device``, checking names, counts, shapes, finiteness and the window; then append
     augmented training copies if ``config.augmentation`` is set."""
     config.require_files()
     check_pde_name(config.pde)
-    train = _load(config, "train", device, n=config.samples)
+    train = _load(config, "train", device, n=config.samples, draw=config.subset())
     valid = _load(config, "valid", device)
     test = _load(config, "test", device)
     res = train.u.shape[-1]
@@ -53,6 +55,7 @@ def load_run_data(config: TrainConfig, device) -> RunData:
             raise DataError(f"{split} file {ds.path} has {ds.u.shape[-1]}x{ds.u.shape[-1]} frames but the "
                             f"train file {train.path} has {res}x{res}")
     n_original = len(train)
+    rows = train.rows.tolist()
     if config.augmentation:
         train = with_augmented_copies(train, config)
-    return RunData(train=train, valid=valid, test=test, n_train_original=n_original)
+    return RunData(train=train, valid=valid, test=test, n_train_original=n_original, train_rows=rows)

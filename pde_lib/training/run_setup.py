@@ -141,6 +141,7 @@ def finish_run(run: RunState, t_start: float, engine: dict | None = None) -> dic
         "init": init_info, "n_params": sum(p.numel() for p in model.parameters()),
         "model_config": dict(model.config),
         "n_train": data.n_train_original, "n_train_augmented": len(data.train),
+        "train_subset": config.subset_record(data.train_rows),
         "n_valid": len(data.valid), "n_test": len(data.test),
         "environment": environment(),
         "engine": engine or {"stacked_runs": 1, "cuda_graphs": False},

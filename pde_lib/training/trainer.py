@@ -13,8 +13,10 @@ stays; no model.pt or metrics.json is written).
 
 Random streams, each seeded from ``config.seed`` alone: model initialisation (global torch RNG,
 seeded just before the model is built), batch order and start times (a CPU ``torch.Generator``),
-augmentation and input noise (their own generators). Batch order and data subsets are therefore
-identical across strategies and models for the same seed."""
+augmentation and input noise (their own generators); the training subset (``subset_draw``:
+the first n samples, or a per-seed draw from ``subset_seed``, default ``seed``, see
+``engine.subset``). Batch order and data subsets are therefore identical across strategies and
+models for the same seed; ``metrics["train_subset"]`` records the train-file rows used."""
 
 from __future__ import annotations
 
