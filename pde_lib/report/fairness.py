@@ -102,13 +102,16 @@ def plateau_verdict(table: pd.DataFrame, strategy: str = "none", share: float = 
     bad = judged[judged["plateaued"] == "no"]
     head = (f"`{strategy}` reached a plateau in {len(judged) - len(bad)} of {len(judged)} settings "
             f"(rule: {rule}).")
+    caveat = (" This looks only at the last epochs of this schedule: a longer schedule (with its own "
+              "learning-rate decay) can still lower the error, as the 240-epoch runs did for the 60-epoch "
+              "baselines.")
     if bad.empty:
-        return head + " Every baseline is trained to a plateau."
+        return head + " Every baseline passes this check." + caveat
     worst = bad.sort_values("max_improvement", ascending=False).iloc[0]
     return (head + f" Not plateaued: {len(bad)} setting(s); the worst is {worst['model']} / {worst['pde']} / "
             f"{worst['distribution']} / n={worst['samples']}, whose best valid error still fell by "
             f"{100 * worst['max_improvement']:.1f}% in the last {100 * share:.0f}% of epochs, so "
-            "improvements over it there may partly be more training.")
+            "improvements over it there may partly be more training." + caveat)
 
 
 def not_below_copy_last(results: pd.DataFrame, distribution: str | None = "id") -> pd.DataFrame:
