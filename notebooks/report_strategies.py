@@ -114,10 +114,11 @@ else:
 # %% [markdown]
 # ## Fairness checks
 #
-# Two conditions without which "pretraining helps" means nothing. **The `none` baseline is
-# trained to a plateau**: its lowest valid error improves by less than 5% over the last 20% of its
-# epochs, in every seed (else pretrained runs may only look better because training was cut
-# short). **Every trained model beats copy-last-frame in distribution**: a model whose test error
+# Two conditions without which "pretraining helps" means nothing. **The `none` baseline
+# passes the plateau check**: its lowest valid error improves by less than 5% over the last 20% of
+# its epochs, in every seed (else pretrained runs may only look better because training was cut
+# short). The check sees only this schedule: fine-tuned 4x longer (240 epochs), the 60-epoch
+# baselines' errors fell further and the gains shrank, so passing it is not proof of a plateau. **Every trained model beats copy-last-frame in distribution**: a model whose test error
 # is not below that of copying its last input frame has learned nothing usable, whatever its rank.
 # Both checks cover every fine-tune of the sweep for this task (all distributions, sample counts
 # and augmentations for the plateau; every strategy and augmentation in distribution for

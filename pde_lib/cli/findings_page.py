@@ -21,11 +21,10 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from pde_lib.errors import ConfigError
-    from pde_lib.report.evidence import ADAPTIVE, load_evidence
+    from pde_lib.report.evidence import load_evidence, stopping_rates
     from pde_lib.report.findings_page import all_figures, page_html
     from pde_lib.report.readme_block import findings_block, insert_after_title
     from pde_lib.report.scale import scale_table
-    from pde_lib.report.stopping import false_decision_rate
     from pde_lib.report.superseded import REASONS, mark_published
     from pde_lib.utils.atomic import write_bytes, write_text
 
@@ -37,8 +36,7 @@ def run(args) -> int:
     steps = tqdm(total=5, desc="findings page", unit="step")
     evidence = load_evidence(published)
     steps.update()
-    rates = {run: false_decision_rate(a["n_first"], a["n_final"], sd=0.1, trials=100_000, seed=0)
-             for run, a in ADAPTIVE.items() if run in evidence}
+    rates = stopping_rates(evidence)
     scale = scale_table(args.paper, evidence)
     figures = all_figures(evidence)
     steps.update()

@@ -70,3 +70,12 @@ def load_evidence(published: str | Path, runs: dict = RUNS) -> dict[str, Evidenc
         out[run] = Evidence(run, [f.name for f in folders], results, learned_table(results), published,
                             claim_tables(learned_rows(results)))
     return out
+
+
+def stopping_rates(evidence: dict, sd: float = 0.1, trials: int = 100_000) -> dict[str, dict]:
+    """Per run length with an adaptive extension (``ADAPTIVE``), the simulated false helps /
+    hurts rate of its rule under no effect (``stopping.false_decision_rate``, fixed seed)."""
+    from pde_lib.report.stopping import false_decision_rate
+
+    return {run: false_decision_rate(a["n_first"], a["n_final"], sd=sd, trials=trials, seed=0)
+            for run, a in ADAPTIVE.items() if run in evidence}
