@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (pde_lib)
 #     language: python
@@ -8,6 +14,11 @@
 
 # %% [markdown]
 # # Report: augmentations
+
+# %% [markdown]
+# *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
+# PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
+# (`python -m pde_lib findings-page`). This report shows one folder.*
 
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
@@ -24,8 +35,9 @@ from IPython.display import HTML, Markdown, display
 
 from pde_lib.report.aggregate import load_results, select, summarise
 from pde_lib.report.header import report_header
+from pde_lib.report.learned import pde_heading, pde_order
 from pde_lib.report.plots import grouped_points
-from pde_lib.report.tables import baseline_levels, ci_table, improvement_table, sweep_overview, with_baselines
+from pde_lib.report.tables import html_table, baseline_levels, ci_table, improvement_table, sweep_overview, with_baselines
 
 results = load_results(sweep_dir)
 df = select(results, task=task, distribution=distribution, samples=samples)
@@ -57,7 +69,8 @@ if df["augmentation"].nunique() < 2:
 # keeps its 95% coverage at 2, 3 and 5 seeds (simulated in `tests/test_report_stats.py`), where
 # the percentile bootstrap used before covered only 70-76% at 3 seeds and gave [min, max] at 2;
 # the price is width: with 2 seeds the t quantile is 12.7. With fewer than 2 seeds an entry shows
-# the per-seed points and no interval; hollow markers in the figures are the seeds. Each
+# the per-seed points and no interval; figures with intervals draw each seed's value
+# as a small hollow marker. Each
 # improvement table is one family of comparisons, Holm-corrected at 5%: `*` marks the survivors,
 # and the family size is stated above the table. Every table and figure also shows two baselines
 # that need no model: copying the last input frame, and predicting zero (rel. L2 = 1).
@@ -66,11 +79,11 @@ if df["augmentation"].nunique() < 2:
 # ## Test error: augmentation x strategy, per PDE (geometric mean [95% t interval], backbones averaged)
 
 # %%
-for pde in sorted(df["pde"].unique()):
+for pde in pde_order(df):
     sub = select(df, pde=pde)
-    display(Markdown(f"### {pde}"))
+    display(Markdown(f"### {pde_heading(results, pde)}"))
     table = ci_table(summarise(sub, ["strategy", "augmentation"]), "augmentation", "strategy")
-    display(with_baselines(table, sub, "strategy"))
+    display(HTML(html_table(with_baselines(table, sub, "strategy"))))
 
 # %%
 s = summarise(df, ["augmentation", "strategy", "pde"])
@@ -86,7 +99,7 @@ plt.close(fig)
 table = improvement_table(df, columns="pde", factor="augmentation", baseline="none")
 if df["augmentation"].nunique() > 1:
     display(Markdown(table.attrs.get("note", "")))
-    display(table)
+    display(HTML(html_table(table)))
 else:
     display(Markdown("_Only one augmentation setting in this sweep: nothing to compare._"))
 
@@ -96,4 +109,4 @@ else:
 # %%
 table = improvement_table(df, columns="augmentation")
 display(Markdown(table.attrs.get("note", "")))
-display(table)
+display(HTML(html_table(table)))

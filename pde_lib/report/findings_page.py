@@ -22,6 +22,7 @@ from pde_lib.report.evidence import ADAPTIVE, SAMPLES  # noqa: E402
 from pde_lib.report.findings import CLAIMS, PER_PDE_FAMILY, family_view, trend_view  # noqa: E402
 from pde_lib.report.forest import forest, forest_rows  # noqa: E402
 from pde_lib.report.learned import LEARNED_BELOW  # noqa: E402
+from pde_lib.report.tables import html_table  # noqa: E402
 from pde_lib.report.verdicts import LABELS, MEANINGS  # noqa: E402
 
 CSS = """body{font-family:sans-serif;font-size:16px;line-height:1.45;max-width:1240px;margin:24px auto;
@@ -45,10 +46,8 @@ def img(png: bytes, alt: str) -> str:
 
 
 def table_html(view: pd.DataFrame, empty: str) -> str:
-    """A table without index column, or ``empty`` as a sentence when it has no rows."""
-    if view.empty:
-        return f'<p class="note">{html.escape(empty)}</p>'
-    return view.to_html(index=False, border=0, escape=True)
+    """A table without index column, or ``empty`` as a sentence (``tables.html_table``)."""
+    return html_table(view, empty)
 
 
 def _tables(claims: dict) -> dict[str, dict]:

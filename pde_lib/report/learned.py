@@ -55,3 +55,17 @@ def unlearned_note(results: pd.DataFrame, below: float = LEARNED_BELOW) -> str:
     names = ", ".join(f"{p} ({m}, {d.upper()})" for m, d, p in bad)
     return (f"Not learned, so left out of every pooled verdict and shown last: {names}: the none "
             f"baseline's 95% interval of its test error does not lie below {below:g} (predicting 0 gives 1).")
+
+
+def pde_order(results: pd.DataFrame, below: float = LEARNED_BELOW) -> list[str]:
+    """The PDEs of ``results`` in reading order: those learned (by every backbone and
+    distribution that ran them) first, by name; unlearned ones last."""
+    bad = {p for _, _, p in unlearned(results, below)}
+    pdes = sorted(set(results["pde"].astype(str)))
+    return [p for p in pdes if p not in bad] + [p for p in pdes if p in bad]
+
+
+def pde_heading(results: pd.DataFrame, pde: str, below: float = LEARNED_BELOW) -> str:
+    """``pde``, flagged when some backbone / distribution did not learn it."""
+    bad = [f"{m}, {d.upper()}" for m, d, p in unlearned(results, below) if p == pde]
+    return f"{pde} (NOT LEARNED: {'; '.join(bad)}; left out of pooled verdicts)" if bad else pde

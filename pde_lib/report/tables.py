@@ -178,3 +178,24 @@ def dataset_summary(name: str, ds) -> str:
         lines.append(f"  {pde}: {int(m.sum())} samples; {'; '.join(ranges)}; "
                      f"u in [{u[m].min():.4g}, {u[m].max():.4g}]")
     return "\n".join(lines)
+
+
+def html_table(table, empty: str = "No rows in this selection.") -> str:
+    """``table`` as HTML without an index column (a meaningful index, e.g. the strategy of a
+    pivot table, becomes an ordinary first column), or ``empty`` as a sentence when it has no
+    rows: what every report shows instead of a bare DataFrame. A ``pandas`` Styler is rendered
+    with its index hidden."""
+    import html as _html
+
+    if hasattr(table, "hide") and hasattr(table, "data"):  # a Styler
+        return "" if table.data.empty and not empty else (
+            f"<p>{_html.escape(empty)}</p>" if table.data.empty else table.hide(axis="index").to_html())
+    if table is None or len(table) == 0:
+        return f"<p>{_html.escape(empty)}</p>"
+    t = table
+    if not isinstance(t.index, pd.RangeIndex) or t.index.name is not None:
+        t = t.reset_index()
+        if "index" in t.columns and t.columns[0] == "index":
+            t = t.rename(columns={"index": table.columns.name or ""})
+    t.columns = [str(c) for c in t.columns]
+    return t.to_html(index=False, border=0, escape=True)
