@@ -233,6 +233,7 @@ def trend_view(trend: pd.DataFrame) -> pd.DataFrame:
     compared, extra gain with its interval, p (and Holm-adjusted p and verdict when marked)."""
     from pde_lib.report.tables import format_ci
 
+    trend = trend.sort_values("extra_gain", ascending=False)
     view = trend[["strategy"]].copy()
     view["compared"] = [f"n={a} vs n={b}" for a, b in zip(trend["n_min"], trend["n_max"])]
     view["extra gain at the smallest count (95% t)"] = [
