@@ -138,3 +138,74 @@ def test_every_published_report_page_carries_the_banner():
         text = p.read_text()
         assert text.count("superseded:start") == 1, p
         assert 'href="../../findings/index.html"' in text, p
+
+
+def test_heatmap_is_legible_and_scaled_by_the_model_rows():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from pde_lib.report.forest import small_fonts
+    from pde_lib.report.plots import heatmap
+
+    table = pd.DataFrame({"fno2d": [0.49, 0.48, 0.8, 1.0]},
+                         index=["none", "transfer", "baseline: copy last frame", "baseline: zero prediction"])
+    fig = heatmap(table, title="navier_stokes")
+    w, h = fig.get_size_inches()
+    assert w >= 5 and h >= 3.2  # not a thin strip
+    assert small_fonts(fig) == []
+    clim = fig.axes[0].images[0].get_clim()
+    assert clim == (0.48, 0.49)  # the baselines (0.8, 1) do not set the scale
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["0.49", "0.48", "0.8", "1"]
+    plt.close(fig)
+    assert np.isfinite(clim).all()
+
+
+def test_html_table_has_no_index_column_and_says_so_when_empty():
+    import pandas as pd
+
+    from pde_lib.report.tables import html_table
+
+    pivot = pd.DataFrame({"fno2d": ["+1%"], "unet": ["+2%"]}, index=pd.Index(["transfer"], name="strategy"))
+    html = html_table(pivot)
+    assert "<th></th>" not in html and "<th>strategy</th>" in html and "<td>transfer</td>" in html
+    assert html_table(pd.DataFrame({"a": [1]})).count("<th>") == 1
+    filtered = pd.DataFrame({"a": [1, 2, 3]}).iloc[[0, 2]]  # positions 0 and 2 are not row labels
+    assert "<th></th>" not in html_table(filtered) and html_table(filtered).count("<th>") == 1
+    labelled = pd.DataFrame({"fno2d": ["+1%"]}, index=["baseline: copy last frame"])
+    assert "<td>baseline: copy last frame</td>" in html_table(labelled) and "<th></th>" not in html_table(labelled)
+    assert html_table(pd.DataFrame(columns=["a"]), "Nothing ran.") == "<p>Nothing ran.</p>"
+
+
+def test_one_meaning_per_colour_across_strategies_augmentations_and_distributions():
+    from pde_lib.report.colors import AUGMENTATION_COLORS, DISTRIBUTION_COLORS, STRATEGY_COLORS
+
+    used = {}
+    for kind, colors in (("strategy", STRATEGY_COLORS), ("augmentation", AUGMENTATION_COLORS),
+                         ("distribution", DISTRIBUTION_COLORS)):
+        for name, c in colors.items():
+            if name == "none":  # black: "no treatment" in both lists
+                continue
+            assert c.lower() not in used, (kind, name, used.get(c.lower()))
+            used[c.lower()] = (kind, name)
+
+
+def test_no_report_text_claims_a_plateau_the_data_contradict():
+    import pandas as pd
+
+    from pde_lib.report.fairness import plateau_verdict
+
+    table = pd.DataFrame({"model": ["fno2d"], "pde": ["heat"], "distribution": ["id"], "samples": [32],
+                          "plateaued": ["yes"], "max_improvement": [0.01]})
+    text = plateau_verdict(table)
+    assert "trained to a plateau" not in text and "longer schedule" in text
+    for path in [*ROOT.glob("notebooks/report_*.py"), *ROOT.glob("pde_lib/report/*.py")]:
+        assert "trained to a plateau" not in path.read_text().replace("not trained to a plateau", ""), path
+
+
+def test_no_published_report_or_report_notebook_shows_an_index_column():
+    pages = [*PUBLISHED.glob("laptop*/reports/*.html"), *ROOT.glob("notebooks/report_*.ipynb")]
+    assert len(pages) == 35
+    for p in pages:
+        assert "<th></th>" not in p.read_text(), p

@@ -1,7 +1,7 @@
 """Fairness checks of a study, from its results tables (``results.csv`` and ``curves.csv``,
 written by ``pde_lib.sweep.results``):
 
-- **plateau**: was the ``none`` baseline trained to a plateau? A fine-tune's improvement over
+- **plateau**: does the ``none`` baseline pass the plateau check (no longer improving at the end of its schedule; a longer schedule may still lower its error)? A fine-tune's improvement over
   the last ``share`` (20%) of its epochs is ``1 - best / best_before``, with ``best`` its lowest
   valid error over all epochs and ``best_before`` the lowest before the last 20% (what model
   selection gains from those epochs). The baseline plateaued where that is below ``threshold``

@@ -38,22 +38,27 @@ def per_pde_line(run: str, table: pd.DataFrame) -> str:
 def findings_block(evidence: dict, scale: pd.DataFrame, rates: dict, page: str, figure: str) -> str:
     """The block's markdown, markers included (module doc). ``page`` / ``figure``: paths
     relative to the README."""
+    glance = pd.DataFrame({"claim of the paper": [f"{n}. {c}" for n, c in CLAIMS.items()],
+                           **{run: [f"**{CLAIM_TEXT[n](ev.claims)[0]}**" for n in CLAIMS]
+                              for run, ev in evidence.items()}})
     lines = [START, "", "## Findings at a glance", "",
-             f"![forest plot: every strategy against no pretraining, per backbone]({figure})", "",
-             f"Generated from the published results tables by `python -m pde_lib findings-page` (do not edit by "
-             f"hand; `tests/test_findings_page.py` checks it); figures, every table and the rules: "
-             f"**[the findings page]({page})**. Evidence: 60-epoch fine-tunes "
-             f"({' + '.join(f'`{f}`' for f in evidence['60 epochs'].folders)}) and 240-epoch fine-tunes "
-             f"({' + '.join(f'`{f}`' for f in evidence['240 epochs'].folders)}), each a separate join. "
-             "Improvements over no pretraining, % lower test error with 95% t interval; * = survives Holm at 5% "
-             "in its claim's family. Labels: *helps* / *hurts* (survives Holm), *no 10% effect* (interval inside "
-             "+-10%), *direction clear, not after Holm* (interval excludes 0 only), *too wide to tell*.", ""]
+             f"What the study's best evidence says about each claim of the paper; every figure, table and rule "
+             f"is on **[the findings page]({page})**. Generated from the published results tables by "
+             f"`python -m pde_lib findings-page` (do not edit by hand; `tests/test_findings_page.py` checks it).", "",
+             _md_table(glance), "",
+             f"Evidence: 60-epoch fine-tunes ({' + '.join(f'`{f}`' for f in evidence['60 epochs'].folders)}) and "
+             f"240-epoch fine-tunes ({' + '.join(f'`{f}`' for f in evidence['240 epochs'].folders)}), each a "
+             "separate join. Improvements over no pretraining, % lower test error with 95% t interval; * = survives "
+             "Holm at 5% in its claim's family. Labels: *helps* / *hurts* (survives Holm), *no 10% effect* "
+             "(interval inside +-10%), *direction clear, not after Holm* (interval excludes 0 only), *too wide to "
+             "tell*.", ""]
     for n, claim in CLAIMS.items():
         texts = []
         for run, ev in evidence.items():
             verdict, text = CLAIM_TEXT[n](ev.claims)
             texts.append(f"**{run}: {verdict}**. {text}.")
         lines.append(f"{n}. *{claim[0].upper() + claim[1:]}.* " + " ".join(texts))
+    lines += ["", f"![forest plot: every strategy against no pretraining, per backbone, 60 and 240 epochs]({figure})"]
     lines.append("")
     for run, ev in evidence.items():
         lines.append(per_pde_line(run, ev.claims["per_pde"]))

@@ -192,10 +192,17 @@ def html_table(table, empty: str = "No rows in this selection.") -> str:
             f"<p>{_html.escape(empty)}</p>" if table.data.empty else table.hide(axis="index").to_html())
     if table is None or len(table) == 0:
         return f"<p>{_html.escape(empty)}</p>"
-    t = table
-    if not isinstance(t.index, pd.RangeIndex) or t.index.name is not None:
-        t = t.reset_index()
-        if "index" in t.columns and t.columns[0] == "index":
-            t = t.rename(columns={"index": table.columns.name or ""})
+    named = any(n is not None for n in table.index.names)
+    if named:  # the row labels (a pivot's strategy, ...) become a column
+        t = table.reset_index()
+    elif isinstance(table.index, pd.RangeIndex):
+        t = table
+    else:  # unnamed labels: row labels of a pivot without a name, else positions of a filtered frame
+        labels = [str(v) for v in table.index]
+        keep = not all(v.lstrip("-").isdigit() for v in labels)
+        t = table.reset_index(drop=not keep)
+        if keep:
+            t = t.rename(columns={t.columns[0]: table.columns.name or "row"})
+    t = t.copy()
     t.columns = [str(c) for c in t.columns]
     return t.to_html(index=False, border=0, escape=True)
