@@ -18,13 +18,17 @@
 # %% [markdown]
 # *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
 # PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
-# (`python -m pde_lib findings-page`). This report shows one folder.*
+# (`python -m pde_lib findings-page`). This report shows one evidence set: by default the 60-epoch study joined with its
+# seed extensions (`extra_dirs`).*
 
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 task = "fixed_future"
 distribution = "id"
 augmentation = "none"
+# folders of the same grid at other seeds to join (comma-separated; "" for none); the default is the
+# study's 60-epoch evidence: the published run joined with both seed extensions
+extra_dirs = "../outputs/published/laptop_seeds_3_4,../outputs/published/laptop_seeds_5_9"
 
 # %%
 import warnings
@@ -33,17 +37,18 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
-from pde_lib.report.aggregate import improvement_summary, load_results, select, summarise
+from pde_lib.report.aggregate import improvement_summary, dir_list, join_results, select, summarise
 from pde_lib.report.header import report_header
 from pde_lib.report.learned import pde_heading, pde_order
 from pde_lib.report.multiple import family_note, mark_holm
 from pde_lib.report.plots import ci_lines
 from pde_lib.report.tables import html_table, baseline_levels, ci_table, sweep_overview, with_baselines
 
-results = load_results(sweep_dir)
+extra_dirs = dir_list(extra_dirs)
+results = join_results(sweep_dir, extra_dirs)
 df = select(results, task=task, distribution=distribution, augmentation=augmentation)
 filters = dict(task=task, distribution=distribution, augmentation=augmentation)
-display(HTML(report_header(sweep_dir, results, df, filters)))
+display(HTML(report_header(sweep_dir, results, df, filters, extra_dirs)))
 
 # %% [markdown]
 # Experiment 3: test error against the number of fine-tuning samples, one line per strategy

@@ -18,7 +18,8 @@
 # %% [markdown]
 # *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
 # PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
-# (`python -m pde_lib findings-page`). This report shows one folder.*
+# (`python -m pde_lib findings-page`). This report shows one evidence set: by default the 60-epoch study joined with its
+# seed extensions (`extra_dirs`).*
 
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
@@ -26,6 +27,9 @@ task = "fixed_future"         # fine-tuning task
 distribution = "id"           # fine-tuning distribution
 augmentation = "none"         # augmentation setting (none: no augmentation)
 samples = None                # a sample count, or None to average over all counts
+# folders of the same grid at other seeds to join (comma-separated; "" for none); the default is the
+# study's 60-epoch evidence: the published run joined with both seed extensions
+extra_dirs = "../outputs/published/laptop_seeds_3_4,../outputs/published/laptop_seeds_5_9"
 
 # %%
 import warnings
@@ -34,7 +38,7 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
-from pde_lib.report.aggregate import load_results, select, summarise
+from pde_lib.report.aggregate import dir_list, join_results, select, summarise
 from pde_lib.report.fairness import (copy_last_verdict, load_curves, not_below_copy_last, plateau_table,
                                      plateau_verdict)
 from pde_lib.report.header import report_header
@@ -44,10 +48,11 @@ from pde_lib.report.plots import heatmap, valid_curves
 from pde_lib.report.tables import (html_table, improvement_table, mean_table, strategy_table, sweep_overview,
                                    win_table, with_baselines)
 
-results = load_results(sweep_dir)
+extra_dirs = dir_list(extra_dirs)
+results = join_results(sweep_dir, extra_dirs)
 df = select(results, task=task, distribution=distribution, augmentation=augmentation, samples=samples)
 filters = dict(task=task, distribution=distribution, augmentation=augmentation, samples=samples)
-display(HTML(report_header(sweep_dir, results, df, filters)))
+display(HTML(report_header(sweep_dir, results, df, filters, extra_dirs)))
 
 # %% [markdown]
 # Experiment 1 of the study: which pretraining strategy helps a neural operator most, per PDE
@@ -118,7 +123,7 @@ display(HTML(html_table(table)))
 # strategy's error is lower (0.5: no difference), with the number of pairs.
 
 # %%
-wins = win_rate(df, load_per_sample(sweep_dir), ["strategy", "pde"])
+wins = win_rate(df, load_per_sample(sweep_dir, extra_dirs), ["strategy", "pde"])
 if len(wins):
     display(HTML(html_table(win_table(wins, "strategy", "pde"))))
 else:
@@ -140,7 +145,7 @@ else:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-curves = load_curves(sweep_dir)
+curves = load_curves(sweep_dir, extra_dirs)
 baseline_runs = select(results, task=task)
 plateaus = plateau_table(baseline_runs, curves)
 print(plateau_verdict(plateaus))

@@ -209,3 +209,19 @@ def test_no_published_report_or_report_notebook_shows_an_index_column():
     assert len(pages) == 35
     for p in pages:
         assert "<th></th>" not in p.read_text(), p
+
+
+def test_report_figures_keep_every_text_at_10_pt_or_more():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from pde_lib.report.forest import small_fonts
+    from pde_lib.report.plots import ci_lines, grouped_points
+
+    s = pd.DataFrame({"strategy": ["none", "transfer"] * 2, "samples": [10, 10, 100, 100], "pde": "heat",
+                      "mean": [0.5, 0.4, 0.3, 0.25], "ci_low": [0.45, 0.35, 0.27, 0.2],
+                      "ci_high": [0.55, 0.45, 0.33, 0.3], "points": [(0.5, 0.52)] * 4})
+    for fig in (ci_lines(s, x="samples", line="strategy", panel="pde"),
+                grouped_points(s, group="strategy", hue="samples", panel="pde")):
+        assert small_fonts(fig) == []
+        plt.close(fig)

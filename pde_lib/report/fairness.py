@@ -33,10 +33,12 @@ COPY_LAST_COLUMNS = ["model", "strategy", "augmentation", "pde", "distribution",
                      "copy_last_rel_l2", "ratio", "runs_not_below"]
 
 
-def load_curves(sweep_dir: str | Path) -> pd.DataFrame:
+def load_curves(sweep_dir: str | Path, extra_dirs=()) -> pd.DataFrame:
     """``curves.csv`` of a sweep folder (or of the folder holding a given results.csv), or the
     ``curves.csv.gz`` of a published one; an empty table when there is none (a sweep written
-    before curves were collected)."""
+    before curves were collected). ``extra_dirs``: folders joined to it (their curves stacked)."""
+    if extra_dirs:
+        return pd.concat([load_curves(d) for d in [sweep_dir, *extra_dirs]], ignore_index=True)
     folder = sweep_folder(sweep_dir)
     for csv in (folder / "curves.csv", folder / "curves.csv.gz"):
         if csv.exists():
