@@ -18,8 +18,8 @@
 # %% [markdown]
 # *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
 # PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
-# (`python -m pde_lib findings-page`). This report shows one evidence set: by default the 60-epoch study joined with its
-# seed extensions (`extra_dirs`).*
+# (`python -m pde_lib findings-page`). This report shows the folders named under "What this page
+# shows" (by default the 60-epoch study joined with its seed extensions, `extra_dirs`).*
 
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)

@@ -18,8 +18,8 @@
 # %% [markdown]
 # *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
 # PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
-# (`python -m pde_lib findings-page`). This report shows one evidence set: by default the 60-epoch study joined with its
-# seed extensions (`extra_dirs`).*
+# (`python -m pde_lib findings-page`). This report shows the folders named under "What this page
+# shows" (by default the 60-epoch study joined with its seed extensions, `extra_dirs`).*
 
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
@@ -48,8 +48,10 @@ from pde_lib.report.precision import precision_summary, precision_view
 extra_dirs = dir_list(extra_dirs)
 results = join_results(sweep_dir, extra_dirs)
 pooled = learned_rows(results)  # every pooled verdict: the PDEs the backbones learned
-display(HTML(report_header(sweep_dir, results, pooled, dict(model=model, samples=samples, pdes="learned only"),
-                           extra_dirs)))
+filters = {"PDEs pooled": "learned only (listed last)", "distribution": "id (claims 1-3), id / ood / unseen (claim 4)",
+           "backbone": f"{model} (claims 1, 3, 4), every backbone (claim 2)",
+           "samples": f"every count (claim 1), {samples} (claims 2-4)", "augmentation": "none (claims 1, 2, 4)"}
+display(HTML(report_header(sweep_dir, results, pooled, filters, extra_dirs)))
 
 # %% [markdown]
 # Each claim of "Strategies for Pretraining Neural Operators" is answered by one **family of

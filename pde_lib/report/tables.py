@@ -105,7 +105,8 @@ def _with_references(df: pd.DataFrame, baseline: str, factor: str, value: str) -
 
 def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = "none",
                       factor: str = "strategy", alpha: float = 0.05) -> pd.DataFrame:
-    """Paired improvement over ``baseline`` (%) with 95% t interval, ``factor`` x ``columns``;
+    """Paired improvement over ``baseline`` (%) with 95% t interval, ``factor`` x ``columns``,
+    rows sorted by effect (mean improvement over the columns, largest first);
     the table's comparisons are one family, Holm-corrected at ``alpha`` (survivors marked *; the
     sentence stating family size and survivors is ``attrs["note"]``). Two reference rows give
     the copy-last-frame and zero predictions' "improvement" over ``baseline`` (not in the family)."""
@@ -116,7 +117,9 @@ def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = 
     is_ref = s[factor].isin([COPY_LABEL, ZERO_LABEL])
     tested = mark_holm(s[~is_ref])
     refs = s[is_ref].assign(**{factor: lambda d: "reference: " + d[factor] + " vs " + baseline})
-    table = pd.concat([ci_table(tested, factor, columns, pct=True), ci_table(refs, factor, columns, pct=True)])
+    by_effect = tested.groupby(factor)["mean"].mean().sort_values(ascending=False).index
+    table = pd.concat([ci_table(tested, factor, columns, pct=True).reindex(by_effect),
+                       ci_table(refs, factor, columns, pct=True)])
     table.attrs["note"] = family_note(tested)
     return table
 
