@@ -15,9 +15,9 @@ def _params_count(text: str) -> str:
     return text.split(" parameters")[0]
 
 
-def scale_rows(params, seeds: dict[str, list[int]] | None = None) -> dict[str, str]:
-    """One column of the scale table for a ``StudyParams`` (and seeds per backbone seen in a
-    results table; else the parameter file's seeds)."""
+def scale_rows(params, seeds: dict[str, list[int]] | None = None, samples: list[int] | None = None) -> dict[str, str]:
+    """One column of the scale table for a ``StudyParams`` (and the seeds per backbone and
+    fine-tune sample counts seen in a results table; else the parameter file's)."""
     sizes = model_sizes(params)
     sub_counts = sorted({n for sub in (params.grid.get("subgrids") or []) for n in sub["finetune"]["samples"]}
                         or set(params.finetune.samples))
@@ -26,7 +26,7 @@ def scale_rows(params, seeds: dict[str, list[int]] | None = None) -> dict[str, s
         "grid (heat / advection / Burgers)": f"{params.data.resolution} x {params.data.resolution}",
         "pretraining trajectories per PDE": f"{params.data.pretrain_samples:,}",
         "pretraining epochs": str(params.pretrain.epochs),
-        "fine-tune samples": ", ".join(map(str, sub_counts)),
+        "fine-tune samples": ", ".join(map(str, samples or sub_counts)),
         "fine-tune epochs": str(params.finetune.epochs),
     })
     if seeds:
@@ -44,7 +44,8 @@ def scale_table(paper_yaml: str | Path, evidence: dict) -> pd.DataFrame:
     cols = {"paper (parameters/paper.yaml)": scale_rows(load_params(paper_yaml))}
     for run, ev in evidence.items():
         seeds = {m: sorted(g["seed"].unique().tolist()) for m, g in ev.results.groupby("model")}
-        cols[f"this study, {run}"] = scale_rows(load_sweep_params(ev.root / ev.folders[0]), seeds)
+        samples = sorted(int(n) for n in ev.results["samples"].unique())
+        cols[f"this study, {run}"] = scale_rows(load_sweep_params(ev.root / ev.folders[0]), seeds, samples)
     table = pd.DataFrame(cols)
     table.index.name = "setting"
     return table.reset_index()
