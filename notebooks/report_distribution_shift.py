@@ -1,5 +1,11 @@
 # ---
 # jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (pde_lib)
 #     language: python
@@ -9,11 +15,20 @@
 # %% [markdown]
 # # Report: distribution shift and transfer to Navier-Stokes
 
+# %% [markdown]
+# *The study's findings from its best evidence (all seeds joined, both fine-tuning lengths, unlearned
+# PDEs left out of pooled verdicts) are on one page: `outputs/published/findings/index.html`
+# (`python -m pde_lib findings-page`). This report shows the folders named under "What this page
+# shows" (by default the 60-epoch study joined with its seed extensions, `extra_dirs`).*
+
 # %% tags=["parameters"]
 sweep_dir = "../outputs/published/laptop"   # a sweep or published folder (or its results.csv)
 task = "fixed_future"
 augmentation = "none"
 samples = None                # a sample count, or None to average over all counts
+# folders of the same grid at other seeds to join (comma-separated; "" for none); the default is the
+# study's 60-epoch evidence: the published run joined with both seed extensions
+extra_dirs = "../outputs/published/laptop_seeds_3_4,../outputs/published/laptop_seeds_5_9"
 
 # %%
 import warnings
@@ -22,17 +37,19 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
-from pde_lib.report.aggregate import load_results, select, summarise
+from pde_lib.report.aggregate import dir_list, join_results, select, summarise
 from pde_lib.report.header import report_header
+from pde_lib.report.learned import pde_heading, pde_order
 from pde_lib.report.plots import ci_lines, grouped_points
-from pde_lib.report.tables import baseline_levels, ci_table, improvement_table, sweep_overview, with_baselines
+from pde_lib.report.tables import html_table, baseline_levels, ci_table, improvement_table, sweep_overview, with_baselines
 
-results = load_results(sweep_dir)
+extra_dirs = dir_list(extra_dirs)
+results = join_results(sweep_dir, extra_dirs)
 df = select(results, task=task, augmentation=augmentation, samples=samples)
 base = df[df["pde"] != "navier_stokes"]
 ns = df[df["pde"] == "navier_stokes"]
 filters = dict(task=task, augmentation=augmentation, samples=samples)
-display(HTML(report_header(sweep_dir, results, df, filters)))
+display(HTML(report_header(sweep_dir, results, df, filters, extra_dirs)))
 
 # %% [markdown]
 # Experiment 4. Pretraining always uses in-distribution (ID) heat + advection + Burgers data.
@@ -57,7 +74,8 @@ print(f"ID/OOD fine-tunes: {len(base)}; Navier-Stokes fine-tunes: {len(ns)}")
 # keeps its 95% coverage at 2, 3 and 5 seeds (simulated in `tests/test_report_stats.py`), where
 # the percentile bootstrap used before covered only 70-76% at 3 seeds and gave [min, max] at 2;
 # the price is width: with 2 seeds the t quantile is 12.7. With fewer than 2 seeds an entry shows
-# the per-seed points and no interval; hollow markers in the figures are the seeds. Each
+# the per-seed points and no interval; figures with intervals draw each seed's value
+# as a small hollow marker. Each
 # improvement table is one family of comparisons, Holm-corrected at 5%: `*` marks the survivors,
 # and the family size is stated above the table. Every table and figure also shows two baselines
 # that need no model: copying the last input frame, and predicting zero (rel. L2 = 1).
@@ -66,11 +84,11 @@ print(f"ID/OOD fine-tunes: {len(base)}; Navier-Stokes fine-tunes: {len(ns)}")
 # ## ID vs OOD: test error per strategy (geometric mean [95% t interval], backbones averaged)
 
 # %%
-for pde in sorted(base["pde"].unique()):
+for pde in pde_order(base):
     sub = select(base, pde=pde)
-    display(Markdown(f"### {pde}"))
-    display(with_baselines(ci_table(summarise(sub, ["strategy", "distribution"]), "strategy", "distribution"),
-                           sub, "distribution"))
+    display(Markdown(f"### {pde_heading(results, pde)}"))
+    display(HTML(html_table(with_baselines(ci_table(summarise(sub, ["strategy", "distribution"]), "strategy", "distribution"),
+                           sub, "distribution"))))
 fig = grouped_points(summarise(base, ["distribution", "strategy", "pde"]), group="strategy", hue="distribution",
                      panel="pde", title="ID vs OOD fine-tuning (dashed: baselines, ID and OOD)",
                      refs=baseline_levels(base, ["pde", "distribution"]))
@@ -83,17 +101,17 @@ plt.close(fig)
 # %%
 table = improvement_table(base, columns="distribution")
 display(Markdown(table.attrs.get("note", "")))
-display(table)
+display(HTML(html_table(table)))
 
 # %% [markdown]
 # ## Navier-Stokes (unseen PDE)
 
 # %%
 if len(ns):
-    display(with_baselines(ci_table(summarise(ns, ["strategy", "model"]), "strategy", "model"), ns, "model"))
+    display(HTML(html_table(with_baselines(ci_table(summarise(ns, ["strategy", "model"]), "strategy", "model"), ns, "model"))))
     table = improvement_table(ns, columns="model")
     display(Markdown("Paired improvement over `none` (%), strategy x backbone. " + table.attrs.get("note", "")))
-    display(table)
+    display(HTML(html_table(table)))
     fig = ci_lines(summarise(ns, ["strategy", "model", "samples"]), x="samples", line="strategy", panel="model",
                    title="Navier-Stokes: test rel. L2 vs samples", refs=baseline_levels(ns, []))
     plt.show()

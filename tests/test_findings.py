@@ -1,5 +1,5 @@
 """The claims' comparison families (``pde_lib.report.findings``) on synthetic results with
-known effects: each verdict (helps, hurts, no 10% effect, unresolved) is produced where it should
+known effects: each verdict (helps, hurts, no 10% effect, direction clear, too wide to tell) is produced where it should
 be and only there; the scarcity trend, the augmentation family and the shift settings."""
 
 import numpy as np
@@ -45,8 +45,9 @@ def test_effect_rule():
     assert effect(25.0, 10.0, 40.0, True) == "helps"
     assert effect(-25.0, -40.0, -10.0, True) == "hurts"
     assert effect(1.0, -5.0, 7.0, False) == "no 10% effect"
-    assert effect(1.0, -15.0, 7.0, False) == "unresolved"
-    assert effect(30.0, np.nan, np.nan, False) == "unresolved"  # one seed: no interval
+    assert effect(1.0, -15.0, 7.0, False) == "too wide to tell"
+    assert effect(33.0, 18.7, 44.7, False) == "direction clear, not after Holm"
+    assert effect(30.0, np.nan, np.nan, False) == "too wide to tell"  # one seed: no interval
 
 
 def test_strategy_table_verdicts_match_the_planted_effects():
@@ -56,10 +57,10 @@ def test_strategy_table_verdicts_match_the_planted_effects():
     assert t.loc["transfer", "mean"] == pytest.approx(30.0, abs=2.0)
     assert t.loc["jigsaw", "effect"] == "hurts"
     assert t.loc["binary", "effect"] == "no 10% effect"
-    assert t.loc["masked", "effect"] == "unresolved"
+    assert t.loc["masked", "effect"] == "too wide to tell"
     assert t.attrs["family"] == 4
     assert sorted(effect_counts(t.reset_index()).split(", ")) == ["1 helps", "1 hurts", "1 no 10% effect",
-                                                                  "1 unresolved"]
+                                                                  "1 too wide to tell"]
 
 
 def test_scarcity_table_and_trend():

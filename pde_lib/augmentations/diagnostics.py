@@ -189,7 +189,7 @@ def plot_side_by_side(orig: Dataset, aug: Dataset, frames=(0, 8, 16, 31), sample
                       vmin=-lim, vmax=lim)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{label} t={float(orig.t[f]):.2f}", fontsize=8)
+            ax.set_title(f"{label} t={float(orig.t[f]):.2f}", fontsize=10)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -19,6 +19,7 @@ COMMANDS = {
     "augment": ("pde_lib.cli.augment", "write augmented copies of a dataset"),
     "sweep": ("pde_lib.cli.sweep", "run a whole study grid from a parameter file"),
     "report": ("pde_lib.cli.report", "re-render the reports of a sweep folder"),
+    "findings-page": ("pde_lib.cli.findings_page", "render the canonical findings page and the README's findings block"),
     "publish": ("pde_lib.cli.publish", "copy a finished sweep's results and provenance into a tracked folder"),
 }
 

@@ -17,18 +17,20 @@ STRATEGY_COLORS = {
     "time_sort": "#CC79A7", "space_sort": "#56B4E9", "jigsaw": "#E69F00", "derivative": "#8C564B",
     "coefficient": "#7F3C8D", "masked": "#7F7F7F",
 }
-AUGMENTATION_ORDER = ("none", "noise", "shift", "scale", "galilean", "shift+scale+galilean",
+AUGMENTATION_ORDER = ("none", "copy", "noise", "shift", "scale", "galilean", "shift+scale+galilean",
                       "shift+scale+galilean+noise")
+#: augmentations and distributions take colours no strategy uses, so a colour has one meaning
+#: across every figure (``none``, black, is "no treatment" in both lists)
 AUGMENTATION_COLORS = {
-    "none": "#000000", "noise": "#7F7F7F", "shift": "#0072B2", "scale": "#009E73",
-    "galilean": "#D55E00", "shift+scale+galilean": "#CC79A7", "shift+scale+galilean+noise": "#E69F00",
+    "none": "#000000", "noise": "#BCBD22", "shift": "#17BECF", "scale": "#1B7837", "galilean": "#B2182B",
+    "copy": "#A6A6A6", "shift+scale+galilean": "#FDB863", "shift+scale+galilean+noise": "#542788",
 }
-DISTRIBUTION_COLORS = {"id": "#0072B2", "ood": "#D55E00"}
+DISTRIBUTION_COLORS = {"id": "#01665E", "ood": "#C51B7D"}
 #: reference lines drawn in every error figure
 BASELINE_STYLE = {"copy last frame": {"color": "#555555", "ls": "--", "lw": 1.2},
                   "zero prediction": {"color": "#999999", "ls": ":", "lw": 1.2}}
-_SPARE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#BCBD22",
-          "#17BECF", "#AEC7E8", "#FFBB78", "#98DF8A")
+_SPARE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#E377C2", "#AEC7E8", "#FFBB78",
+          "#98DF8A", "#C5B0D5", "#C49C94", "#F7B6D2")
 _FIXED = {"strategy": STRATEGY_COLORS, "augmentation": AUGMENTATION_COLORS,
           "distribution": DISTRIBUTION_COLORS}
 _ORDER = {"strategy": STRATEGY_ORDER, "augmentation": AUGMENTATION_ORDER, "distribution": ("id", "ood")}

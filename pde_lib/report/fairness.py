@@ -1,7 +1,7 @@
 """Fairness checks of a study, from its results tables (``results.csv`` and ``curves.csv``,
 written by ``pde_lib.sweep.results``):
 
-- **plateau**: was the ``none`` baseline trained to a plateau? A fine-tune's improvement over
+- **plateau**: does the ``none`` baseline pass the plateau check (no longer improving at the end of its schedule; a longer schedule may still lower its error)? A fine-tune's improvement over
   the last ``share`` (20%) of its epochs is ``1 - best / best_before``, with ``best`` its lowest
   valid error over all epochs and ``best_before`` the lowest before the last 20% (what model
   selection gains from those epochs). The baseline plateaued where that is below ``threshold``
@@ -33,10 +33,12 @@ COPY_LAST_COLUMNS = ["model", "strategy", "augmentation", "pde", "distribution",
                      "copy_last_rel_l2", "ratio", "runs_not_below"]
 
 
-def load_curves(sweep_dir: str | Path) -> pd.DataFrame:
+def load_curves(sweep_dir: str | Path, extra_dirs=()) -> pd.DataFrame:
     """``curves.csv`` of a sweep folder (or of the folder holding a given results.csv), or the
     ``curves.csv.gz`` of a published one; an empty table when there is none (a sweep written
-    before curves were collected)."""
+    before curves were collected). ``extra_dirs``: folders joined to it (their curves stacked)."""
+    if extra_dirs:
+        return pd.concat([load_curves(d) for d in [sweep_dir, *extra_dirs]], ignore_index=True)
     folder = sweep_folder(sweep_dir)
     for csv in (folder / "curves.csv", folder / "curves.csv.gz"):
         if csv.exists():
@@ -102,13 +104,16 @@ def plateau_verdict(table: pd.DataFrame, strategy: str = "none", share: float = 
     bad = judged[judged["plateaued"] == "no"]
     head = (f"`{strategy}` reached a plateau in {len(judged) - len(bad)} of {len(judged)} settings "
             f"(rule: {rule}).")
+    caveat = (" This looks only at the last epochs of this schedule: a longer schedule (with its own "
+              "learning-rate decay) can still lower the error, as the 240-epoch runs did for the 60-epoch "
+              "baselines.")
     if bad.empty:
-        return head + " Every baseline is trained to a plateau."
+        return head + " Every baseline passes this check." + caveat
     worst = bad.sort_values("max_improvement", ascending=False).iloc[0]
     return (head + f" Not plateaued: {len(bad)} setting(s); the worst is {worst['model']} / {worst['pde']} / "
             f"{worst['distribution']} / n={worst['samples']}, whose best valid error still fell by "
             f"{100 * worst['max_improvement']:.1f}% in the last {100 * share:.0f}% of epochs, so "
-            "improvements over it there may partly be more training.")
+            "improvements over it there may partly be more training." + caveat)
 
 
 def not_below_copy_last(results: pd.DataFrame, distribution: str | None = "id") -> pd.DataFrame:

@@ -6,22 +6,28 @@ per seed the mean log ratio r = log(err / err_baseline) over the fine-tunes it p
 then mean over seeds with a 95% Student-t interval, shown as 100 (1 - exp(r)) %; each table is
 one family, Holm-corrected at 5% (``multiple.mark_holm``). ``effect`` names what a row shows:
 
-- ``helps`` / ``hurts``: survives Holm, with a positive / negative improvement;
-- ``no 10% effect``: does not survive, and its whole interval lies inside (-10%, +10%), so an
-  effect of 10% or more either way is ruled out at this scale;
-- ``unresolved``: neither (the interval is too wide to tell a 10% effect from none).
+the verdict labels and their one rule are ``verdicts.verdict``: ``helps`` / ``hurts`` (survives
+Holm in its family), ``no 10% effect`` (95% interval inside +-10%), ``direction clear, not after
+Holm`` (interval excludes 0, does not survive Holm), ``too wide to tell`` (otherwise).
+
+Pooled rows average the PDEs they are given: pass ``learned.learned_rows(results)`` to leave out
+PDEs no backbone learned (the findings page and README block do).
 
 The claims (the paper's wording, ``CLAIMS``) and the tables that answer them:
 
-1. ``scarcity_table``: each pretraining strategy vs ``none`` at each fine-tune sample count,
-   and ``scarcity_trend``: whether the gain at the smallest count exceeds the gain at the
-   largest (per seed, the difference of the two pooled log ratios; t interval over seeds);
+1. ``scarcity_family``: ``scarcity_table`` (each pretraining strategy vs ``none`` at each
+   fine-tune sample count) and ``scarcity_trend`` (whether the gain at the smallest count
+   exceeds the gain at the largest: per seed, the difference of the two pooled log ratios; t
+   interval over seeds) Holm-corrected as ONE family, every test of the claim;
 2. ``strategies_table``: every strategy vs ``none`` per backbone;
 3. ``augmentation_table``: every augmentation vs no augmentation, per pretraining strategy, and
    ``augmentation_control_table``: every augmentation vs the step-matched control ``copy``
    (unchanged copies at the same ratio: the same steps without the transform);
 4. ``shift_table``: each strategy vs ``none`` in distribution, out of distribution and on the
-   unseen PDE (Navier-Stokes)."""
+   unseen PDE (Navier-Stokes).
+
+Per-PDE results (``per_pde_table``) are their own family, stated with them: every strategy x
+backbone x PDE in distribution at one sample count."""
 
 from __future__ import annotations
 
@@ -30,7 +36,8 @@ import pandas as pd
 
 from pde_lib.report.aggregate import improvement_summary, paired_improvement, select
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue
-from pde_lib.report.multiple import mark_holm
+from pde_lib.report.multiple import holm, mark_holm
+from pde_lib.report.verdicts import RESOLUTION_PCT, TREND_WORDS, verdict
 
 #: the paper's claims, numbered as in the README's Findings
 CLAIMS = {1: "pretraining improves fine-tuning, most when fine-tune data are scarce",
@@ -42,18 +49,12 @@ PRETEXT = ("binary", "time_sort", "space_sort", "jigsaw", "masked")
 TRAJECTORY_PDES = ("heat", "advection", "burgers")
 #: the augmentation that adds unchanged copies: the step-matched control of claim 3
 STEP_CONTROL = "copy"
-#: the effect size a laptop-scale study must resolve (percent)
-RESOLUTION_PCT = 10.0
 FAMILY_COLUMNS = ["n_seeds", "mean", "ci_low", "ci_high", "points", "p_value", "p_holm", "holm_reject", "effect"]
 
 
 def effect(mean: float, low: float, high: float, reject: bool, resolution: float = RESOLUTION_PCT) -> str:
-    """The verdict of one comparison (module doc): helps / hurts / no 10% effect / unresolved."""
-    if reject:
-        return "helps" if mean > 0 else "hurts"
-    if np.isfinite(low) and np.isfinite(high) and -resolution < low and high < resolution:
-        return f"no {resolution:g}% effect"
-    return "unresolved"
+    """The verdict label of one comparison: ``verdicts.verdict`` (the one rule)."""
+    return verdict(float(mean), float(low), float(high), bool(reject), resolution)
 
 
 def family(df: pd.DataFrame, by: list[str], factor: str = "strategy", baseline: str = "none") -> pd.DataFrame:
@@ -107,6 +108,42 @@ def scarcity_trend(results: pd.DataFrame, model: str = "fno2d", augmentation: st
                                       "p_value"])
 
 
+def scarcity_family(results: pd.DataFrame, model: str = "fno2d", augmentation: str = "none",
+                    alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Claim 1 as ONE Holm family: the ``scarcity_table`` rows and the ``scarcity_trend`` rows
+    corrected together (every test the claim rests on). Returns (table, trend), each with
+    ``p_holm``, ``holm_reject`` and ``effect`` from the joint correction (the trend's decided
+    labels read ``more when scarce`` / ``less when scarce``); ``attrs`` of both hold the joint
+    family size and survivors."""
+    table = scarcity_table(results, model, augmentation)
+    trend = scarcity_trend(results, model, augmentation)
+    reject, adjusted = holm(np.concatenate([table["p_value"].to_numpy(dtype=float),
+                                            trend["p_value"].to_numpy(dtype=float)]), alpha)
+    k = len(table)
+    table = table.assign(p_holm=adjusted[:k], holm_reject=reject[:k])
+    table["effect"] = [effect(m, lo, hi, r) for m, lo, hi, r
+                       in zip(table["mean"], table["ci_low"], table["ci_high"], table["holm_reject"])]
+    trend = trend.assign(p_holm=adjusted[k:], holm_reject=reject[k:])
+    labels = [effect(m, lo, hi, r) for m, lo, hi, r
+              in zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"], trend["holm_reject"])]
+    trend["effect"] = [TREND_WORDS.get(lab, lab) for lab in labels]
+    attrs = dict(family=int(np.isfinite(adjusted).sum()), survivors=int(reject.sum()), alpha=alpha)
+    table.attrs.update(attrs)
+    trend.attrs.update(attrs)
+    return table, trend
+
+
+#: the family of ``per_pde_table``, in the words the pages and README state it
+PER_PDE_FAMILY = "every strategy x backbone x learned PDE, in distribution, at {samples} samples"
+
+
+def per_pde_table(results: pd.DataFrame, samples: int | None = 32, augmentation: str = "none") -> pd.DataFrame:
+    """Per-PDE results: every strategy vs ``none`` per (model, pde), in distribution at
+    ``samples``, as ONE Holm family (``PER_PDE_FAMILY``; a star on a per-PDE number means it
+    survives Holm over all of these)."""
+    return family(_id_rows(results, samples=samples, augmentation=augmentation), ["model", "pde", "strategy"])
+
+
 def strategies_table(results: pd.DataFrame, samples: int | None = 32, augmentation: str = "none") -> pd.DataFrame:
     """Claim 2: every strategy vs ``none`` per backbone (in distribution, heat / advection /
     Burgers pooled, at ``samples`` fine-tune samples)."""
@@ -149,34 +186,63 @@ def shift_table(results: pd.DataFrame, model: str = "fno2d", samples: int | None
 
 
 def effect_counts(table: pd.DataFrame) -> str:
-    """"3 helps, 1 hurts, 4 unresolved" for a family table."""
+    """"3 helps, 1 hurts, 4 too wide to tell" for a family table."""
     counts = table["effect"].value_counts() if len(table) else pd.Series(dtype=int)
     return ", ".join(f"{n} {name}" for name, n in counts.items()) or "no comparisons"
 
 
+def sort_by_effect(table: pd.DataFrame, by: list[str], value: str = "mean") -> pd.DataFrame:
+    """Rows of a family table in reading order: grouped by ``by[0]`` (in its listed order, see
+    ``colors.order_values``), largest improvement first within a group; a ``samples`` column
+    keeps its numeric order within a strategy, strategies ordered by their mean improvement."""
+    from pde_lib.report.colors import order_values
+
+    if table.empty:
+        return table
+    t = table.copy()
+    first = by[0]
+    if "samples" in by and first != "samples":
+        rank = t.groupby(first)[value].mean().rank(ascending=False, method="first")
+        t["_g"] = t[first].map(rank)
+        return t.sort_values(["_g", "samples"]).drop(columns="_g")
+    rank = {v: i for i, v in enumerate(order_values(first, t[first].unique()))}
+    t["_g"] = t[first].map(rank)
+    return t.sort_values(["_g", value], ascending=[True, False]).drop(columns="_g")
+
+
 def family_view(table: pd.DataFrame, by: list[str], label: str = "improvement over none") -> pd.DataFrame:
     """A family table for reading: ``by`` columns, "+12.3% [+4.0, +20.1] *" (95% t interval; *
-    survives Holm), seeds and effect; in the order of ``by``."""
+    survives Holm), seeds, Holm-adjusted p and the verdict; rows sorted by effect
+    (``sort_by_effect``)."""
     from pde_lib.report.tables import format_ci
 
     if table.empty:
-        return pd.DataFrame(columns=by + [label, "seeds", "effect"])
+        return pd.DataFrame(columns=by + [label, "seeds", "p (Holm)", "verdict"])
+    table = sort_by_effect(table, by)
     view = table[by].copy()
     view[label] = [format_ci(m, lo, hi, pct=True, points=p, mark=bool(k)) for m, lo, hi, p, k in
                    zip(table["mean"], table["ci_low"], table["ci_high"], table["points"], table["holm_reject"])]
     view["seeds"] = table["n_seeds"].to_numpy()
-    view["effect"] = table["effect"].to_numpy()
+    view["p (Holm)"] = [f"{p:.3g}" if np.isfinite(p) else "-" for p in table["p_holm"]]
+    view["verdict"] = table["effect"].to_numpy()
     return view.reset_index(drop=True)
 
 
 def trend_view(trend: pd.DataFrame) -> pd.DataFrame:
-    """``scarcity_trend`` for reading: strategy, counts compared, extra gain with its interval."""
+    """``scarcity_trend`` (or ``scarcity_family``'s trend) for reading: strategy, counts
+    compared, extra gain with its interval, p (and Holm-adjusted p and verdict when marked)."""
     from pde_lib.report.tables import format_ci
 
+    trend = trend.sort_values("extra_gain", ascending=False)
     view = trend[["strategy"]].copy()
     view["compared"] = [f"n={a} vs n={b}" for a, b in zip(trend["n_min"], trend["n_max"])]
     view["extra gain at the smallest count (95% t)"] = [
-        format_ci(m, lo, hi, pct=True) for m, lo, hi in zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"])]
+        format_ci(m, lo, hi, pct=True, mark=bool(k)) for m, lo, hi, k in
+        zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"], trend.get("holm_reject", [False] * len(trend)))]
     view["p"] = [f"{p:.3f}" if np.isfinite(p) else "-" for p in trend["p_value"]]
+    if "p_holm" in trend:
+        view["p (Holm)"] = [f"{p:.3g}" if np.isfinite(p) else "-" for p in trend["p_holm"]]
     view["seeds"] = trend["n_seeds"].to_numpy()
+    if "effect" in trend:
+        view["verdict"] = trend["effect"].to_numpy()
     return view.reset_index(drop=True)

@@ -140,6 +140,10 @@ def header_facts(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filte
     return facts
 
 
+#: the facts a reader needs before the first result; the rest fold away under "How it was run"
+VISIBLE_FACTS = ("seeds", "fine-tunes", "filters applied")
+
+
 def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filters: dict,
                   extra_dirs=()) -> str:
     """HTML: the pipeline-test banner (if the profile sets ``pipeline_test``) and the facts list."""
@@ -151,7 +155,11 @@ def report_header(sweep_dir, results: pd.DataFrame, selected: pd.DataFrame, filt
                      f"its models are tiny and trained for {params.finetune.epochs} epoch(s), so these "
                      "numbers test the pipeline, not the science. Compare them with the baselines "
                      "(copy last frame, zero prediction) before reading anything into them.</div>")
-    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-                    for k, v in header_facts(sweep_dir, results, selected, filters, extra_dirs))
-    parts.append(f"<p><b>What this page shows</b></p><ul>{items}</ul>")
+    facts = header_facts(sweep_dir, results, selected, filters, extra_dirs)
+    item = lambda k, v: f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"  # noqa: E731
+    shown = "".join(item(k, v) for k, v in facts if k in VISIBLE_FACTS)
+    rest = "".join(item(k, v) for k, v in facts if k not in VISIBLE_FACTS)
+    parts.append(f"<p><b>What this page shows</b></p><ul>{shown}</ul>"
+                 f"<details><summary>How it was run ({sum(k not in VISIBLE_FACTS for k, _ in facts)} facts: "
+                 f"parameters, models, sub-grids, joined folders)</summary><ul>{rest}</ul></details>")
     return "\n".join(parts)

@@ -36,12 +36,13 @@ def mark_holm(summary: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return out
 
 
-def family_note(marked: pd.DataFrame) -> str:
-    """One sentence stating the family size and how many comparisons survive Holm."""
+def family_note(marked: pd.DataFrame, where: str = "this table") -> str:
+    """One sentence stating the family size (``where`` its comparisons are) and how many
+    comparisons survive Holm."""
     m, k = marked.attrs.get("family", 0), marked.attrs.get("survivors", 0)
     alpha = marked.attrs.get("alpha", 0.05)
     if m == 0:
         return "No comparison here has enough seeds for a test (per-seed points only)."
-    return (f"Family of {m} comparison{'s' * (m != 1)} (this table), Holm-corrected at "
+    return (f"Family of {m} comparison{'s' * (m != 1)} ({where}), Holm-corrected at "
             f"{alpha:.0%}: {k} survive{'s' * (k == 1)} (marked *); an unmarked interval that "
             "excludes 0 is not significant once the other comparisons are accounted for.")

@@ -19,9 +19,11 @@ from pde_lib.report.folders import sweep_folder
 PER_SAMPLE_COLUMNS = ["cell_id", "finetune_id", "sample", "sample_seed", "test_rel_l2", "copy_last_rel_l2"]
 
 
-def load_per_sample(sweep_dir: str | Path) -> pd.DataFrame:
+def load_per_sample(sweep_dir: str | Path, extra_dirs=()) -> pd.DataFrame:
     """``per_sample.csv`` of a sweep folder (or of the folder holding a given results.csv);
-    an empty table when there is none."""
+    an empty table when there is none. ``extra_dirs``: folders joined to it (stacked)."""
+    if extra_dirs:
+        return pd.concat([load_per_sample(d) for d in [sweep_dir, *extra_dirs]], ignore_index=True)
     csv = sweep_folder(sweep_dir) / "per_sample.csv"
     return pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=PER_SAMPLE_COLUMNS)
 

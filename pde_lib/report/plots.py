@@ -52,35 +52,50 @@ def cell_loss_curves(cell_dir: str | Path):
         ax.set_xlabel("epoch")
         ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    if paths and len(paths) <= 24:
-        ax_t.legend(fontsize=6, ncol=2)
+    if paths and len(paths) <= 12:
+        ax_t.legend(fontsize=10, ncol=2)
     fig.suptitle(Path(cell_dir).name)
     fig.tight_layout()
     return fig
 
 
 def heatmap(table: pd.DataFrame, title: str = "", fmt: str = "{:.3g}", cmap: str = "viridis_r",
-            center_zero: bool = False):
-    """A numeric table (rows x columns) as an annotated heatmap."""
+            center_zero: bool = False, reference_prefix: str = "baseline:"):
+    """A numeric table (rows x columns) as an annotated heatmap, legible at 100% zoom: at least
+    5 x 3.2 inches whatever the shape (a one-row table is not a thin strip), 1.5 inches per
+    column so the numbers never overlap, every text >= 10 pt. The colour scale is set by the
+    model rows only: reference rows (index starting with ``reference_prefix``, the baselines)
+    are drawn with the colour clipped to that scale and their numbers still written."""
     values = table.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.3 * max(1, values.shape[1]), 1.0 + 0.45 * max(1, values.shape[0])))
+    nr, nc = max(1, values.shape[0]), max(1, values.shape[1])
+    fig, ax = plt.subplots(figsize=(max(5.0, 2.4 + 1.5 * nc), max(3.2, 1.4 + 0.55 * nr)))
+    is_ref = np.array([str(i).startswith(reference_prefix) for i in table.index], dtype=bool)
+    scaled = values[~is_ref] if (~is_ref).any() else values
     kw = {}
-    if center_zero and np.isfinite(values).any():
-        lim = np.nanmax(np.abs(values)) or 1.0
-        kw = {"vmin": -lim, "vmax": lim}
-        cmap = "RdBu"
+    if np.isfinite(scaled).any():
+        if center_zero:
+            lim = np.nanmax(np.abs(scaled)) or 1.0
+            kw = {"vmin": -lim, "vmax": lim}
+            cmap = "RdBu"
+        else:
+            kw = {"vmin": float(np.nanmin(scaled)), "vmax": float(np.nanmax(scaled))}
     im = ax.imshow(values, cmap=cmap, aspect="auto", **kw)
-    ax.set_xticks(range(values.shape[1]), [str(c) for c in table.columns], rotation=30, ha="right")
-    ax.set_yticks(range(values.shape[0]), [str(i) for i in table.index])
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in table.columns], rotation=30, ha="right", fontsize=10)
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in table.index], fontsize=10)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isfinite(values[i, j]):
-                level = float(im.norm(values[i, j]))  # text colour readable on the cell colour
+                level = float(np.clip(im.norm(values[i, j]), 0, 1))  # text colour readable on the cell colour
                 dark = abs(level - 0.5) > 0.3 if center_zero else level > 0.5
-                ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8,
+                ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=10,
                         color="white" if dark else "black")
-    fig.colorbar(im, ax=ax, shrink=0.8)
-    ax.set_title(title)
+    if is_ref.any() and (~is_ref).any():
+        ax.axhline(int(np.argmax(is_ref)) - 0.5, color="white", lw=3)
+    bar = fig.colorbar(im, ax=ax, shrink=0.8)
+    bar.ax.tick_params(labelsize=10)
+    if is_ref.any():
+        bar.set_label("scale set by the model rows", fontsize=10)
+    ax.set_title(title, fontsize=12)
     fig.tight_layout()
     return fig
 

@@ -105,7 +105,8 @@ def _with_references(df: pd.DataFrame, baseline: str, factor: str, value: str) -
 
 def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = "none",
                       factor: str = "strategy", alpha: float = 0.05) -> pd.DataFrame:
-    """Paired improvement over ``baseline`` (%) with 95% t interval, ``factor`` x ``columns``;
+    """Paired improvement over ``baseline`` (%) with 95% t interval, ``factor`` x ``columns``,
+    rows sorted by effect (mean improvement over the columns, largest first);
     the table's comparisons are one family, Holm-corrected at ``alpha`` (survivors marked *; the
     sentence stating family size and survivors is ``attrs["note"]``). Two reference rows give
     the copy-last-frame and zero predictions' "improvement" over ``baseline`` (not in the family)."""
@@ -116,7 +117,9 @@ def improvement_table(df: pd.DataFrame, columns: str = "model", baseline: str = 
     is_ref = s[factor].isin([COPY_LABEL, ZERO_LABEL])
     tested = mark_holm(s[~is_ref])
     refs = s[is_ref].assign(**{factor: lambda d: "reference: " + d[factor] + " vs " + baseline})
-    table = pd.concat([ci_table(tested, factor, columns, pct=True), ci_table(refs, factor, columns, pct=True)])
+    by_effect = tested.groupby(factor)["mean"].mean().sort_values(ascending=False).index
+    table = pd.concat([ci_table(tested, factor, columns, pct=True).reindex(by_effect),
+                       ci_table(refs, factor, columns, pct=True)])
     table.attrs["note"] = family_note(tested)
     return table
 
@@ -178,3 +181,31 @@ def dataset_summary(name: str, ds) -> str:
         lines.append(f"  {pde}: {int(m.sum())} samples; {'; '.join(ranges)}; "
                      f"u in [{u[m].min():.4g}, {u[m].max():.4g}]")
     return "\n".join(lines)
+
+
+def html_table(table, empty: str = "No rows in this selection.") -> str:
+    """``table`` as HTML without an index column (a meaningful index, e.g. the strategy of a
+    pivot table, becomes an ordinary first column), or ``empty`` as a sentence when it has no
+    rows: what every report shows instead of a bare DataFrame. A ``pandas`` Styler is rendered
+    with its index hidden."""
+    import html as _html
+
+    if hasattr(table, "hide") and hasattr(table, "data"):  # a Styler
+        return "" if table.data.empty and not empty else (
+            f"<p>{_html.escape(empty)}</p>" if table.data.empty else table.hide(axis="index").to_html())
+    if table is None or len(table) == 0:
+        return f"<p>{_html.escape(empty)}</p>"
+    named = any(n is not None for n in table.index.names)
+    if named:  # the row labels (a pivot's strategy, ...) become a column
+        t = table.reset_index()
+    elif isinstance(table.index, pd.RangeIndex):
+        t = table
+    else:  # unnamed labels: row labels of a pivot without a name, else positions of a filtered frame
+        labels = [str(v) for v in table.index]
+        keep = not all(v.lstrip("-").isdigit() for v in labels)
+        t = table.reset_index(drop=not keep)
+        if keep:
+            t = t.rename(columns={t.columns[0]: table.columns.name or "row"})
+    t = t.copy()
+    t.columns = [str(c) for c in t.columns]
+    return t.to_html(index=False, border=0, escape=True)

@@ -39,7 +39,8 @@ def render_report(name: str, sweep_dir: str | Path, timeout: int | None = 600, e
     parameters = {"sweep_dir": str(sweep_dir)}
     if extra_dirs:
         check_joinable_reports([name])
-        parameters["extra_dirs"] = ",".join(str(Path(d).resolve()) for d in extra_dirs)
+    # always passed (empty: the sweep alone): every report notebook's default joins the published seeds
+    parameters["extra_dirs"] = ",".join(str(Path(d).resolve()) for d in extra_dirs)
     template = materialise(name, reports / ".templates" / f"{name}.ipynb")
     partial = reports / ".partial" / f"{name}.ipynb"
     executed = execute(template, partial, parameters, cwd=reports, timeout=timeout)
