@@ -91,7 +91,7 @@ def test_every_figure_text_is_at_least_10_pt(evidence):
     from pde_lib.report.forest import small_fonts
 
     by_run = {run: ev.claims for run, ev in evidence.items()}
-    for n in (1, 2, 3, 4):
+    for n in (1, 2, 3, 4, "headline"):
         fig = claim_figure(n, by_run)
         assert small_fonts(fig) == [], n
         plt.close(fig)
@@ -225,3 +225,13 @@ def test_report_figures_keep_every_text_at_10_pt_or_more():
                 grouped_points(s, group="strategy", hue="samples", panel="pde")):
         assert small_fonts(fig) == []
         plt.close(fig)
+
+
+def test_readme_headline_figure_fits_beside_the_text_at_100_percent():
+    """The README's figure floats beside the verdicts on the first screen: at most 480 px wide
+    (its text at least 10 pt at 100 dpi, checked above), so it is shown unscaled."""
+    import struct
+
+    head = (PUBLISHED / "findings" / "forest.png").read_bytes()[:24]
+    width, height = struct.unpack(">II", head[16:24])
+    assert width <= 480 and height <= 1100, (width, height)

@@ -46,7 +46,7 @@ def run(args) -> int:
         for p in sorted((published / folder / "reports").glob("*.html"))]
     out.mkdir(parents=True, exist_ok=True)
     write_text(page, page_html(evidence, scale, rates, figures, banners))
-    write_bytes(out / "forest.png", figures[2])
+    write_bytes(out / "forest.png", figures["headline"])
     steps.update()
     if not args.no_banners:
         mark_published(published, page)

@@ -1,6 +1,7 @@
 """One verdict per claim and run length, in words, computed from the claim tables
-(``evidence.claim_tables``): agree / partly / disagree, with the effects and intervals behind
-it and their labels (``verdicts``). The rules, per claim:
+(``evidence.claim_tables``): ``(verdict, text, headline)``: agree / partly / disagree, the
+effects and intervals behind it with their labels (``verdicts``), and the one or two effects
+that carry it (the README's short paragraph). The rules, per claim:
 
 1. gains, most when scarce: **agree** if a strategy helps at the smallest sample count and its
    extra gain at that count is ``more when scarce`` (survives Holm in the claim's joint family);
@@ -32,10 +33,10 @@ def _names(t: pd.DataFrame, col: str = "strategy") -> str:
     return ", ".join(f"`{v}`" for v in t[col]) or "none"
 
 
-def claim1(tables: dict) -> tuple[str, str]:
+def claim1(tables: dict) -> tuple[str, str, str]:
     s, trend = tables["scarcity"], tables["trend"]
     if s.empty:
-        return "not tested", "no strategy ran at two or more sample counts"
+        return "not tested", "no strategy ran at two or more sample counts", "not tested"
     n_min = int(s["samples"].min())
     small = s[s["samples"] == n_min]
     helps = small[small["effect"] == HELPS].sort_values("mean", ascending=False)
@@ -57,15 +58,15 @@ def claim1(tables: dict) -> tuple[str, str]:
         parts.append(f"no strategy helps at n={n_min}")
     verdict = ("agree" if set(helps["strategy"]) & set(more["strategy"])
                else "partly" if len(helps) else "disagree")
-    return verdict, "; ".join(parts)
+    return verdict, "; ".join(parts), parts[0]
 
 
-def claim2(tables: dict) -> tuple[str, str]:
+def claim2(tables: dict) -> tuple[str, str, str]:
     t = tables["strategies"]
     if t.empty:
-        return "not tested", "no strategy comparison"
+        return "not tested", "no strategy comparison", "not tested"
     models = sorted(t["model"].unique())
-    parts, transfer_all, physics_all = [], True, True
+    parts, heads, transfer_all, physics_all = [], [], True, True
     for m in models:
         sub = t[t["model"] == m].sort_values("mean", ascending=False)
         tr = sub[sub["strategy"] == "transfer"]
@@ -73,6 +74,9 @@ def claim2(tables: dict) -> tuple[str, str]:
         phys = sub[sub["strategy"].isin(PHYSICS_BASED)]
         physics_all &= bool((phys["effect"] == HELPS).any())
         text = f"{m}: " + (f"`transfer` {ci(tr.iloc[0])} ({tr.iloc[0]['effect']})" if len(tr) else "no `transfer` run")
+        best = phys.iloc[0] if len(phys) else None  # sub is sorted by effect
+        heads.append(text + (f", best physics-based `{best['strategy']}` {best['mean']:+.1f}% ({best['effect']})"
+                             if best is not None else ", no physics-based strategy run"))
         others = sub[(sub["strategy"] != "transfer") & sub["effect"].isin([HELPS, HURTS])]
         for eff in (HELPS, HURTS):
             o = others[others["effect"] == eff]
@@ -86,13 +90,13 @@ def claim2(tables: dict) -> tuple[str, str]:
             text += "; no physics-based strategy run"
         parts.append(text)
     verdict = ("agree" if transfer_all and physics_all else "partly" if transfer_all or physics_all else "disagree")
-    return verdict, "; ".join(parts)
+    return verdict, "; ".join(parts), "; ".join(heads)
 
 
-def claim3(tables: dict) -> tuple[str, str]:
+def claim3(tables: dict) -> tuple[str, str, str]:
     t = tables["augmentation"]
     if t.empty:
-        return "not tested", "the step-matched control (unchanged copies) did not run"
+        return "not tested", "the step-matched control (unchanged copies) did not run", "not tested"
     counts = t["effect"].value_counts()
     parts = [f"against unchanged copies at the same step count, {len(t)} comparisons: "
              + ", ".join(f"{n} {name}" for name, n in counts.items())]
@@ -100,14 +104,14 @@ def claim3(tables: dict) -> tuple[str, str]:
         parts.append(f"`{r['augmentation']}` with `{r['strategy']}` {ci(r)} ({r['effect']})")
     helps = int((t["effect"] == HELPS).sum())
     verdict = "agree" if helps == len(t) else "partly" if helps else "disagree"
-    return verdict, "; ".join(parts)
+    return verdict, "; ".join(parts), "; ".join(parts)
 
 
-def claim4(tables: dict) -> tuple[str, str]:
+def claim4(tables: dict) -> tuple[str, str, str]:
     t = tables["shift"]
     if t.empty:
-        return "not tested", "no strategy fine-tuned out of distribution"
-    parts, found = [], {}
+        return "not tested", "no strategy fine-tuned out of distribution", "not tested"
+    parts, heads, found = [], [], {}
     for setting in ("OOD", "unseen PDE"):
         sub = t[t["setting"] == setting].sort_values("mean", ascending=False)
         helps, hurts = sub[sub["effect"] == HELPS], sub[sub["effect"] == HURTS]
@@ -115,6 +119,8 @@ def claim4(tables: dict) -> tuple[str, str]:
         small = lambda r: f" (by less than {RESOLUTION_PCT:g}%)" if r["mean"] < RESOLUTION_PCT else ""  # noqa: E731
         text = f"{setting}: " + (", ".join(f"`{r['strategy']}` {ci(r)} helps{small(r)}" for _, r in helps.iterrows())
                                  or "nothing helps")
+        top = helps.iloc[0] if len(helps) else None
+        heads.append(f"{setting}: `{top['strategy']}` {ci(top)} helps{small(top)}" if top is not None else text)
         if len(hurts):
             text += "; " + ", ".join(f"`{r['strategy']}` {r['mean']:+.1f}% hurts" for _, r in hurts.iterrows())
         n_none = int((sub["effect"] == NO_EFFECT).sum())
@@ -122,7 +128,7 @@ def claim4(tables: dict) -> tuple[str, str]:
             text += f"; {n_none} {NO_EFFECT}"
         parts.append(text)
     verdict = "agree" if all(found.values()) else "partly" if any(found.values()) else "disagree"
-    return verdict, "; ".join(parts)
+    return verdict, "; ".join(parts), "; ".join(heads)
 
 
 CLAIM_TEXT = {1: claim1, 2: claim2, 3: claim3, 4: claim4}

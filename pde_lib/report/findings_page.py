@@ -70,6 +70,10 @@ def claim_figure(n: int, by_run: dict[str, dict]):
     if n == 2:
         rows = forest_rows(pick("strategies"), "strategy", "strategy", "strategy", panel="model")
         return forest(rows, f"Claim 2: every strategy vs none per backbone ({SAMPLES} samples, learned PDEs)")
+    if n == "headline":  # claim 2, narrow, for the README's first screen
+        rows = forest_rows(pick("strategies"), "strategy", "strategy", "strategy", panel="model")
+        return forest(rows, "Every strategy vs no pretraining", xlabel=f"% lower test error ({SAMPLES} samples)",
+                      width=4.6, compact=True)
     if n == 3:
         aug = {run: t.assign(row=t["augmentation"] + " on " + t["strategy"]) for run, t in pick("augmentation").items()}
         rows = forest_rows(aug, "row", "augmentation", "augmentation")
@@ -195,7 +199,7 @@ def page_html(evidence: dict, scale: pd.DataFrame, rates: dict, figures: dict[in
     for n, claim in CLAIMS.items():
         parts.append(f'<h2 id="claim{n}">Claim {n}: {html.escape(claim)}</h2>')
         for run, tables in by_run.items():
-            verdict, text = CLAIM_TEXT[n](tables)
+            verdict, text, _ = CLAIM_TEXT[n](tables)
             parts.append(f'<p class="verdict"><b>{html.escape(run)}: {html.escape(verdict)}</b>. '
                          f"{code_html(text)}</p>")
         if figures.get(n):
@@ -219,10 +223,12 @@ def page_html(evidence: dict, scale: pd.DataFrame, rates: dict, figures: dict[in
 
 
 def all_figures(evidence: dict) -> dict[int, bytes | None]:
-    """PNG bytes of each claim's forest plot."""
+    """PNG bytes of each claim's forest plot, and of the README's narrow headline figure
+    (key ``"headline"``)."""
     by_run = _tables(evidence)
     out = {}
     for n in CLAIMS:
         fig = claim_figure(n, by_run)
         out[n] = png_data(fig) if fig is not None else None
+    out["headline"] = png_data(claim_figure("headline", by_run))
     return out

@@ -60,19 +60,22 @@ def _row_order(sub: pd.DataFrame) -> list[str]:
 
 
 def forest(rows: pd.DataFrame, title: str, xlabel: str = "% lower test error than no pretraining (95% t interval)",
-           panel_titles: dict | None = None, width: float = 11.0):
+           panel_titles: dict | None = None, width: float = 11.0, compact: bool = False):
     """A forest plot of ``forest_rows`` output, one panel per ``panel`` value, stacked (one
     above the other, sharing the x scale, with room on the right for the verdicts; module
-    doc). Returns the Figure."""
+    doc). ``compact``: a narrow headline figure (the README's): no verdict text beside the
+    markers (the fill still tells Holm survivors), tighter rows, the legend over two lines.
+    Returns the Figure."""
     panels = list(dict.fromkeys(rows["panel"])) or [""]
     runs = list(dict.fromkeys(rows["run"])) or [""]
-    per_run = 0.30  # inches per marker row
+    per_run = 0.19 if compact else 0.30  # inches per marker row
     sizes = [max(1, len(set(rows.loc[rows["panel"] == p, "label"]))) for p in panels]
     heights = [per_run * len(runs) * n + 0.2 for n in sizes]
-    top, bottom, gap = 1.25, 0.75, 0.95  # inches: title + legend, x label, between panels
+    top, bottom, gap = (1.45, 0.75, 0.55) if compact else (1.25, 0.75, 0.95)  # title + legend, x label, between
     fig_h = top + bottom + sum(heights) + gap * (len(panels) - 1)
     fig = plt.figure(figsize=(width, fig_h))
-    grid = fig.add_gridspec(len(panels), 1, height_ratios=heights, left=1.9 / width, right=1 - 3.9 / width,
+    grid = fig.add_gridspec(len(panels), 1, height_ratios=heights, left=(1.25 if compact else 1.9) / width,
+                            right=1 - (0.15 if compact else 3.9) / width,
                             top=1 - top / fig_h, bottom=bottom / fig_h,
                             hspace=gap / (sum(heights) / len(panels)))
     values = np.r_[rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
@@ -107,10 +110,12 @@ def forest(rows: pd.DataFrame, title: str, xlabel: str = "% lower test error tha
                 filled = bool(r["holm_reject"])
                 ax.plot([max(r["mean"], xmin)], [y], marker=RUN_MARKERS.get(run, "D"), ms=9, zorder=4,
                         color=r["color"], markerfacecolor=r["color"] if filled else "white", markeredgewidth=1.8)
+                if compact:
+                    continue
                 ax.annotate(f"{r['mean']:+.0f}% {r['effect']} (n={r['n_seeds']})", xy=(1.0, y),
                             xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
                             va="center", fontsize=MIN_FONT, color="#222222", annotation_clip=False)
-        ax.set_yticks(range(len(order)), list(reversed(order)), fontsize=11)
+        ax.set_yticks(range(len(order)), list(reversed(order)), fontsize=MIN_FONT if compact else 11)
         ax.set_ylim(-0.6, max(len(order), 1) - 0.4)
         ax.set_xlim(xmin, xmax)
         ax.tick_params(axis="x", labelsize=MIN_FONT)
@@ -121,10 +126,11 @@ def forest(rows: pd.DataFrame, title: str, xlabel: str = "% lower test error tha
     handles = [plt.Line2D([], [], marker=RUN_MARKERS.get(run, "D"), color="#444444", ls="", ms=9,
                           markerfacecolor="#444444", label=run) for run in runs if run]
     handles += [plt.Line2D([], [], marker="o", color="#444444", ls="", ms=9, markerfacecolor="white",
-                           label="hollow: does not survive Holm"),
+                           label="hollow: not after Holm" if compact else "hollow: does not survive Holm"),
                 plt.Line2D([], [], marker="o", color="#444444", ls="", ms=4, alpha=0.5, label="one seed"),
                 plt.Rectangle((0, 0), 1, 1, color="#e6e6e6", label=f"+-{RESOLUTION_PCT:g}%")]
-    fig.legend(handles=handles, loc="upper left", ncol=len(handles), fontsize=MIN_FONT, frameon=False,
+    fig.legend(handles=handles, loc="upper left", ncol=3 if compact else len(handles), fontsize=MIN_FONT,
+               frameon=False,
                bbox_to_anchor=(0.01, 1 - 0.45 / fig_h), handletextpad=0.3, columnspacing=1.2)
     fig.suptitle(title, fontsize=13, x=0.01, ha="left", y=1 - 0.08 / fig_h)
     return fig

@@ -35,31 +35,51 @@ def per_pde_line(run: str, table: pd.DataFrame) -> str:
             f"over all {fam}): {items}.")
 
 
+def scale_sentence(scale: pd.DataFrame) -> str:
+    """The scale table (``scale.scale_table``) in one sentence: each setting's value in this
+    study (the run lengths' values joined by " / " where they differ) with the paper's in
+    brackets."""
+    paper, *ours = scale.columns[1:]
+    items = []
+    for _, r in scale.iterrows():
+        mine = list(dict.fromkeys(str(r[c]) for c in ours))
+        items.append(f"{r['setting']} {' / '.join(mine)} (paper: {r[paper]})")
+    return "; ".join(items)
+
+
 def findings_block(evidence: dict, scale: pd.DataFrame, rates: dict, page: str, figure: str) -> str:
     """The block's markdown, markers included (module doc). ``page`` / ``figure``: paths
-    relative to the README."""
+    relative to the README. First screen: the verdict per claim and run length, one short
+    paragraph per claim (the effects that carry each verdict), the headline figure beside them
+    and the scale of the evidence beside the paper's; then the per-PDE results, the PDEs left
+    out as unlearned and the cost of the adaptive seed extensions."""
+    runs = list(evidence)
     glance = pd.DataFrame({"claim of the paper": [f"{n}. {c}" for n, c in CLAIMS.items()],
                            **{run: [f"**{CLAIM_TEXT[n](ev.claims)[0]}**" for n in CLAIMS]
                               for run, ev in evidence.items()}})
     lines = [START, "", "## Findings at a glance", "",
-             f"What the study's best evidence says about each claim of the paper; every figure, table and rule "
-             f"is on **[the findings page]({page})**. Generated from the published results tables by "
-             f"`python -m pde_lib findings-page` (do not edit by hand; `tests/test_findings_page.py` checks it).", "",
-             _md_table(glance), "",
-             f"Evidence: 60-epoch fine-tunes ({' + '.join(f'`{f}`' for f in evidence['60 epochs'].folders)}) and "
-             f"240-epoch fine-tunes ({' + '.join(f'`{f}`' for f in evidence['240 epochs'].folders)}), each a "
-             "separate join. Improvements over no pretraining, % lower test error with 95% t interval; * = survives "
-             "Holm at 5% in its claim's family. Labels: *helps* / *hurts* (survives Holm), *no 10% effect* "
-             "(interval inside +-10%), *direction clear, not after Holm* (interval excludes 0 only), *too wide to "
-             "tell*.", ""]
+             f'<img align="right" src="{figure}" alt="forest plot: every strategy against no '
+             'pretraining, per backbone, 60 and 240 epochs">', "",
+             f"Which of the paper's claims hold, on the best evidence so far (laptop-scale models, "
+             f"{' and '.join(runs)} of fine-tuning). Every figure, table and rule: "
+             f"**[the findings page]({page})**. Scale ({' / '.join(runs)} where they differ): "
+             f"{scale_sentence(scale)}.", "",
+             _md_table(glance), ""]
     for n, claim in CLAIMS.items():
         texts = []
         for run, ev in evidence.items():
-            verdict, text = CLAIM_TEXT[n](ev.claims)
-            texts.append(f"**{run}: {verdict}**. {text}.")
+            verdict, _, headline = CLAIM_TEXT[n](ev.claims)
+            texts.append(f"**{run}: {verdict}**: {headline}.")
         lines.append(f"{n}. *{claim[0].upper() + claim[1:]}.* " + " ".join(texts))
-    lines += ["", f"![forest plot: every strategy against no pretraining, per backbone, 60 and 240 epochs]({figure})"]
-    lines.append("")
+    lines += ["", "% lower test error than no pretraining, with its 95% t interval; * = survives Holm at 5% in "
+              "its claim's family. Labels: *helps* / *hurts* (survives Holm), *no 10% effect* (interval inside "
+              "+-10%), *direction clear, not after Holm* (interval excludes 0 only), *too wide to tell*.", "",
+              "Scale of the evidence beside the paper's (`parameters/paper.yaml`, `docs/protocol.md`):", "",
+              _md_table(scale), "",
+              f"Evidence: {runs[0]} ({' + '.join(f'`{f}`' for f in evidence[runs[0]].folders)}) and {runs[-1]} "
+              f"({' + '.join(f'`{f}`' for f in evidence[runs[-1]].folders)}) under `outputs/published/`, "
+              "each a separate join. Generated from their results tables by `python -m pde_lib findings-page` "
+              "(do not edit by hand; `tests/test_findings_page.py` checks it).", ""]
     for run, ev in evidence.items():
         lines.append(per_pde_line(run, ev.claims["per_pde"]))
         lines.append("")
@@ -70,9 +90,8 @@ def findings_block(evidence: dict, scale: pd.DataFrame, rates: dict, page: str, 
     stop = "; ".join(f"{run}: {100 * r['adaptive']:.1f}% instead of {100 * r['fixed']:.1f}% "
                      f"({r['n_first']} then up to {r['n_final']} seeds)" for run, r in rates.items())
     lines += ["", "The seed extensions were adaptive (more seeds only where the first ones left comparisons "
-              f"undecided: optional stopping); simulated under no effect, false helps / hurts: {stop}.", "",
-              "Scale of the evidence beside the paper's (`parameters/paper.yaml`, `docs/protocol.md`):", "",
-              _md_table(scale), "", END]
+              f"undecided: optional stopping); simulated under no effect, false helps / hurts: {stop}. The "
+              "pre-registered study with a fixed seed count will replace this evidence.", "", END]
     return "\n".join(lines)
 
 
