@@ -11,8 +11,8 @@ higher modes are dropped. Since the domain is periodic no padding is used.
 
 Layout: inside, the fields are grid-major, (N, N, B, C), so every channel mixing (P, W_l, Q) is
 one matrix product over the last dimension and the kept modes are small matrix products over the
-grid (``truncated_dft``) instead of full FFTs. ``encode`` returns the (B, C, N, N) view of that
-tensor. The parameters are those of the original layout (1x1 convolutions), whose checkpoints
+grid (``truncated_dft``) instead of full FFTs. ``forward`` stays grid-major from the lifted input
+to the output; ``encode`` / ``decode`` convert the feature map from / to (B, C, N, N). The parameters are those of the original layout (1x1 convolutions), whose checkpoints
 load unchanged (``PointwiseLinear``)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from pde_lib.models.base import MODELS, Backbone, checked_int
-from pde_lib.models.layers import PointwiseLinear, mlp
+from pde_lib.models.layers import PointwiseLinear, from_grid_major, mlp, to_grid_major
 from pde_lib.models.truncated_dft import truncated_irfft2, truncated_rfft2
 
 
@@ -89,13 +89,20 @@ class FNO2D(Backbone):
         self.pointwise = nn.ModuleList(PointwiseLinear(width, width) for _ in range(n_layers))
         self.project = mlp([width, projection_width, 1], layer=PointwiseLinear)
 
-    def encode(self, frames, grid, coeffs=None):
-        v = self.lift(self.assemble_input(frames, grid, coeffs).permute(2, 3, 0, 1))  # (N, N, B, width)
+    def features(self, frames, grid, coeffs=None) -> torch.Tensor:
+        """The feature map h, grid-major: (N, N, B, width)."""
+        v = self.lift(to_grid_major(self.assemble_input(frames, grid, coeffs)))
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
             v = spectral(v) + pointwise(v)
             if i < len(self.spectral) - 1:
                 v = F.gelu(v)
-        return v.permute(2, 3, 0, 1)  # (B, width, N, N), a view of the grid-major tensor
+        return v
+
+    def encode(self, frames, grid, coeffs=None):
+        return from_grid_major(self.features(frames, grid, coeffs))
 
     def decode(self, h):
-        return self.project(h.permute(2, 3, 0, 1)).permute(2, 3, 0, 1).contiguous()  # (B, 1, N, N)
+        return from_grid_major(self.project(to_grid_major(h)))
+
+    def forward(self, frames, grid, coeffs=None):
+        return from_grid_major(self.project(self.features(frames, grid, coeffs)))

@@ -24,6 +24,19 @@ class PointwiseLinear(nn.Linear):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
+def to_grid_major(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, N, M) -> (N, M, B, C), contiguous: one 2-D transpose (B C, N M) -> (N M, B C), which
+    torch copies several times faster than the equivalent 4-D permutation."""
+    b, c, n, m = x.shape
+    return x.reshape(b * c, n * m).T.contiguous().reshape(n, m, b, c)
+
+
+def from_grid_major(v: torch.Tensor) -> torch.Tensor:
+    """(N, M, B, C) -> (B, C, N, M), contiguous (the inverse of ``to_grid_major``)."""
+    n, m, b, c = v.shape
+    return v.reshape(n * m, b * c).T.contiguous().reshape(b, c, n, m)
+
+
 def mlp(dims: Sequence[int], layer: type[nn.Linear] = nn.Linear) -> nn.Sequential:
     """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer), acting on the
     last dimension; ``layer`` is the linear layer class (``PointwiseLinear`` for channels-last
