@@ -43,7 +43,8 @@ def max_pool2x2(x: torch.Tensor) -> torch.Tensor:
     """(B, C, N, N) -> (B, C, N/2, N/2): ``nn.MaxPool2d(2)``, run by torch's channels-last kernel
     (several times faster at the laptop sizes; the same values, and the same gradient, ties
     included: the first maximum of each window in row-major order)."""
-    return F.max_pool2d(x.contiguous(memory_format=torch.channels_last), 2).contiguous()
+    channels_last = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)  # (also under vmap)
+    return F.max_pool2d(channels_last, 2).contiguous()
 
 
 @MODELS.register("unet")
