@@ -15,7 +15,8 @@ optimiser are not counted) plus its per-epoch validation forwards, divided by th
 wall time, next to this CPU's peak (the best of a few 1024^3 float32 matrix products on one
 thread). The same count serves old and new (the same mathematics).
 
-    python benchmarks/laptop_training_speed.py [--old 4f2f808] [--repeats 3] [--parts finetune,pretrain]
+    python benchmarks/laptop_training_speed.py [--old 4f2f808] [--repeats 3] [--pretrain-repeats 2]
+        [--parts finetune,pretrain]
         [--models fno2d,unet] [--strategies all] [--data DIR] [--json OUT.json]
 """
 
@@ -25,7 +26,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -182,10 +182,17 @@ def test_error(out: Path) -> float:
     return json.loads((out / "metrics.json").read_text())["test_rel_l2"]
 
 
+def save(path: str | None, peak: list[float], rows: list[dict]) -> None:
+    """The rows so far as JSON (after every row, so an interrupted run keeps what it measured)."""
+    if path:
+        Path(path).write_text(json.dumps({"peak_gflops": peak, "rows": rows}, indent=2) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--old", default="4f2f808", help="commit to compare against")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, help="alternated runs of each fine-tune")
+    ap.add_argument("--pretrain-repeats", type=int, default=2, help="alternated runs of each pretraining")
     ap.add_argument("--parts", default="finetune,pretrain")
     ap.add_argument("--models", default="fno2d,unet")
     ap.add_argument("--pretrain-models", default="fno2d,unet")
@@ -212,6 +219,7 @@ def main() -> None:
                               roots, args.repeats, tmp, metric=test_error)
                 row["flops"] = finetune_flops(model, args.epochs)
                 rows.append(row)
+                save(args.json, peak, rows)
         if "pretrain" in parts:
             print(f"pretraining: {args.pretrain_epochs} epochs, {3 * args.pretrain_samples} samples, batch 16, "
                   "1 thread", flush=True)
@@ -219,9 +227,10 @@ def main() -> None:
                 for strategy in strategies:
                     row = compare(f"pretrain {model} {strategy}",
                                   lambda out, m=model, s=strategy: pretrain_cmd(m, s, data, out, args),
-                                  roots, args.repeats, tmp)
+                                  roots, args.pretrain_repeats, tmp)
                     row["flops"] = pretrain_flops(model, strategy, data, args.pretrain_epochs)
                     rows.append(row)
+                    save(args.json, peak, rows)
         peak.append(peak_gflops())
     peak_best = max(peak)
     print(f"\n{args.repeats} alternated runs each, medians; old = {args.old}, new = this checkout; "
@@ -235,8 +244,7 @@ def main() -> None:
         print(f"| {r['name']} | {r['old_wall']:.2f} | {r['new_wall']:.2f} | {r['old_wall'] / r['new_wall']:.2f} | "
               f"{r['old_cpu']:.2f} | {r['new_cpu']:.2f} | {r['old_cpu'] / r['new_cpu']:.2f} | "
               f"{gf[0]:.1f} / {gf[1]:.1f} | {err_s} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps({"peak_gflops": peak, "rows": rows}, indent=2) + "\n")
+    save(args.json, peak, rows)
 
 
 if __name__ == "__main__":
