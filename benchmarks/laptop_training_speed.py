@@ -191,6 +191,7 @@ def save(path: str | None, peak: list[float], rows: list[dict]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--old", default="4f2f808", help="commit to compare against")
+    ap.add_argument("--old-tree", default=None, help="an extracted tree of that commit (default: git archive it)")
     ap.add_argument("--repeats", type=int, default=3, help="alternated runs of each fine-tune")
     ap.add_argument("--pretrain-repeats", type=int, default=2, help="alternated runs of each pretraining")
     ap.add_argument("--parts", default="finetune,pretrain")
@@ -208,7 +209,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        roots = {"old": old_tree(args.old, tmp / "old"), "new": ROOT}
+        old = Path(args.old_tree) if args.old_tree else old_tree(args.old, tmp / "old")
+        roots = {"old": old, "new": ROOT}
         data = make_data(Path(args.data) if args.data else tmp / "data", args.pretrain_samples)
         peak = [peak_gflops()]
         rows = []
