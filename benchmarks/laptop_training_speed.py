@@ -16,7 +16,7 @@ wall time, next to this CPU's peak (the best of a few 1024^3 float32 matrix prod
 thread). The same count serves old and new (the same mathematics).
 
     python benchmarks/laptop_training_speed.py [--old 4f2f808] [--repeats 3] [--pretrain-repeats 2]
-        [--parts finetune,pretrain]
+        [--parts finetune,pretrain] [--table-from OUT.json]
         [--models fno2d,unet] [--strategies all] [--data DIR] [--json OUT.json]
 """
 
@@ -182,6 +182,22 @@ def test_error(out: Path) -> float:
     return json.loads((out / "metrics.json").read_text())["test_rel_l2"]
 
 
+def print_table(peak: list[float], rows: list[dict], old: str, repeats: int, pretrain_repeats: int) -> None:
+    """The markdown table of ``rows`` (medians, ratios old / new, GFLOP/s against the peak)."""
+    print(f"\nold = {old}, new = this checkout; alternated, medians of {repeats} runs (fine-tunes) and "
+          f"{pretrain_repeats} (pretraining); one thread; peak {max(peak):.0f} GFLOP/s (float32 matmul)\n")
+    print("| run | old wall s | new wall s | ratio | old CPU s | new CPU s | ratio | GFLOP/s old / new (peak "
+          f"{max(peak):.0f}) | test rel L2 old / new |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        gf = [r["flops"] / r[f"{v}_wall"] / 1e9 for v in ("old", "new")]
+        err = r["metric"]
+        err_s = f"{err['old']:.4g} / {err['new']:.4g}" if err else "-"
+        print(f"| {r['name']} | {r['old_wall']:.1f} | {r['new_wall']:.1f} | {r['old_wall'] / r['new_wall']:.2f} | "
+              f"{r['old_cpu']:.1f} | {r['new_cpu']:.1f} | {r['old_cpu'] / r['new_cpu']:.2f} | "
+              f"{gf[0]:.1f} / {gf[1]:.1f} | {err_s} |")
+
+
 def save(path: str | None, peak: list[float], rows: list[dict]) -> None:
     """The rows so far as JSON (after every row, so an interrupted run keeps what it measured)."""
     if path:
@@ -203,7 +219,12 @@ def main() -> None:
     ap.add_argument("--pretrain-samples", type=int, default=192, help="per PDE (the laptop study's 192)")
     ap.add_argument("--data", default=None, help="folder for the generated data (default: a temporary one)")
     ap.add_argument("--json", default=None, help="also write the rows as JSON here")
+    ap.add_argument("--table-from", default=None, metavar="JSON", help="only print the table of an earlier --json")
     args = ap.parse_args()
+    if args.table_from:
+        saved = json.loads(Path(args.table_from).read_text())
+        print_table(saved["peak_gflops"], saved["rows"], args.old, args.repeats, args.pretrain_repeats)
+        return
     parts = args.parts.split(",")
     strategies = STRATEGIES if args.strategies == "all" else tuple(args.strategies.split(","))
 
@@ -234,18 +255,7 @@ def main() -> None:
                     rows.append(row)
                     save(args.json, peak, rows)
         peak.append(peak_gflops())
-    peak_best = max(peak)
-    print(f"\n{args.repeats} alternated runs each, medians; old = {args.old}, new = this checkout; "
-          f"peak {peak_best:.0f} GFLOP/s (1 thread, float32 matmul)\n")
-    print("| run | old wall s | new wall s | ratio | old CPU s | new CPU s | ratio | old / new GFLOP/s | test rel L2 old / new |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        gf = [r["flops"] / r[f"{v}_wall"] / 1e9 for v in ("old", "new")]
-        err = r["metric"]
-        err_s = f"{err['old']:.4g} / {err['new']:.4g}" if err else "-"
-        print(f"| {r['name']} | {r['old_wall']:.2f} | {r['new_wall']:.2f} | {r['old_wall'] / r['new_wall']:.2f} | "
-              f"{r['old_cpu']:.2f} | {r['new_cpu']:.2f} | {r['old_cpu'] / r['new_cpu']:.2f} | "
-              f"{gf[0]:.1f} / {gf[1]:.1f} | {err_s} |")
+    print_table(peak, rows, args.old, args.repeats, args.pretrain_repeats)
     save(args.json, peak, rows)
 
 
