@@ -20,8 +20,6 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from torch.nn import functional as F
-
 from pde_lib.errors import ConfigError
 from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import conv3x3
@@ -37,14 +35,6 @@ def conv_block(c_in: int, c_out: int) -> nn.Sequential:
         conv3x3(c_in, c_out), nn.GELU(),
         conv3x3(c_out, c_out), nn.GELU(),
     )
-
-
-def max_pool2x2(x: torch.Tensor) -> torch.Tensor:
-    """(B, C, N, N) -> (B, C, N/2, N/2): ``nn.MaxPool2d(2)``, run by torch's channels-last kernel
-    (several times faster at the laptop sizes; the same values, and the same gradient, ties
-    included: the first maximum of each window in row-major order)."""
-    channels_last = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)  # (also under vmap)
-    return F.max_pool2d(channels_last, 2).contiguous()
 
 
 @MODELS.register("unet")
@@ -67,6 +57,7 @@ class UNet(Backbone):
         super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, channels=channels)
         self.feature_channels = channels[0]
         self.levels = len(channels)
+        self.pool = nn.MaxPool2d(2)
         self.down = nn.ModuleList(
             conv_block(c_in, c_out) for c_in, c_out in zip([self.in_channels] + channels[:-1], channels)
         )
@@ -84,7 +75,7 @@ class UNet(Backbone):
             raise ValueError(f"unet: N={n} must be divisible by {factor} for {self.levels} levels")
         skips = []
         for l, block in enumerate(self.down):
-            x = block(x if l == 0 else max_pool2x2(x))
+            x = block(x if l == 0 else self.pool(x))
             skips.append(x)
         for l in reversed(range(self.levels - 1)):
             x = self.merge[l](torch.cat([self.up[l](x), skips[l]], dim=1))
