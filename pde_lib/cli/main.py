@@ -24,10 +24,15 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, with ``only``, of that command alone (the others are
+    listed but their modules, and what they import, are not loaded: a fine-tune's start-up)."""
     parser = argparse.ArgumentParser(prog="python -m pde_lib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
+        if only is not None and name != only:
+            sub.add_parser(name, help=help_text, description=help_text)
+            continue
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:  # a command whose module is not written yet
@@ -41,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(only=command).parse_args(argv)
     try:
         result = args._run(args)
     except PDELibError as exc:

@@ -10,6 +10,6 @@
 * ``stepper``: ``Stepper``, the one step loop over an objective ``batch -> (loss, stats)``;
   ``cuda_graph`` replays a step as a CUDA graph; ``stacked`` steps K runs as one.
 * ``driver``: ``train_runs``, the one epoch loop (divergence check, evaluation and selection,
-  history, atomic checkpoint, ``on_epoch_end``, progress bar).
+  history, atomic checkpoint when due, ``on_epoch_end``, progress bar).
 
 Nothing is imported here: import the module you need."""

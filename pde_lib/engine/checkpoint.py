@@ -4,7 +4,7 @@
 * Backbone checkpoint (what pretraining hands to fine-tuning):
   ``{"model": name, "config": model.config, "state_dict": ..., **provenance}``.
 * Training state (for ``--resume``, ``out/checkpoint.pt``, written by ``engine.driver`` after
-  every epoch): model, optimiser, scheduler, RNG states, epoch, best state and history, plus the
+  the first and the last epoch and at most every ``CHECKPOINT_INTERVAL_S`` seconds between): model, optimiser, scheduler, RNG states, epoch, best state and history, plus the
   run's config so a resume with different settings is refused; pretraining adds ``modules``
   (its head's state dict). The format is the same for a single and a stacked run, so either
   runner resumes the other's file."""

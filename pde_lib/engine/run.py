@@ -7,7 +7,8 @@ checkpointed beside it (pretraining's head), its named random streams ``gens`` (
 and the epoch it starts from.
 
 Training state. With ``checkpoint`` on and an ``out`` folder, the driver writes
-``out/checkpoint.pt`` atomically after every epoch (``engine.checkpoint.save_training_state``:
+``out/checkpoint.pt`` atomically after the first and the last epoch and at most every
+``engine.driver.CHECKPOINT_INTERVAL_S`` seconds between (``engine.checkpoint.save_training_state``:
 weights, optimiser, scheduler, generators, global RNG, best, history, config). ``resume()``
 continues from it when ``config.resume`` is set: weights, modules, generators, best, history and
 start epoch at once, the optimiser / scheduler / global RNG states once the optimiser exists
@@ -52,6 +53,7 @@ class Run:
         self.best: dict[str, Any] = {"epoch": None, "valid": math.inf, "state_dict": None}
         self.history: dict[str, Any] = {**(history or {}), "wall_time_s": 0.0}
         self.start_epoch = 0
+        self.saved_epoch: int | None = None  # the epoch of the training state on disk, if any
         self.state: dict | None = None  # the loaded checkpoint, until the optimiser has taken it
 
     @property
@@ -78,6 +80,7 @@ class Run:
         for k, g in self.gens.items():
             g.set_state(state["generators"][k])
         self.best, self.history, self.start_epoch, self.state = state["best"], state["history"], state["epoch"], state
+        self.saved_epoch = state["epoch"]
 
     def restore_optimizer(self, optimizer: torch.optim.Optimizer, scheduler, rng: bool = True) -> None:
         """Load the resumed optimiser and scheduler states (and the global RNG) into the live
@@ -96,10 +99,10 @@ class Run:
         path = self.ckpt_path
         if path is None:
             kept = self.nothing_kept
-        elif epochs_done == 0:
+        elif self.saved_epoch is None:
             kept = "no checkpoint had been written yet"
         else:
-            kept = f"the last good checkpoint {path} (epoch {epochs_done}) is kept"
+            kept = f"the last good checkpoint {path} (epoch {self.saved_epoch}) is kept"
         return {"what": self.what, "epoch": epochs_done + 1, "kept": kept}
 
     def end_epoch(self, epoch: int, scores: dict[str, float]) -> dict:

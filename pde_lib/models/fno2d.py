@@ -6,9 +6,14 @@
     y = Q(h)                                     projection MLP width -> projection_width -> 1
 
 The spectral convolution multiplies the ``modes`` x ``modes`` lowest Fourier modes of each quadrant
-pair (kx >= 0 and kx < 0, ky >= 0 via rfft) by learned complex matrices (width x width); all higher
-modes are dropped. Since the domain is periodic no padding is used.
-"""
+pair (kx >= 0 and kx < 0, ky >= 0 as in rfft) by learned complex matrices (width x width); all
+higher modes are dropped. Since the domain is periodic no padding is used.
+
+Layout: inside, the fields are grid-major, (N, N, B, C), so every channel mixing (P, W_l, Q) is
+one matrix product over the last dimension and the kept modes are small matrix products over the
+grid (``truncated_dft``) instead of full FFTs. ``forward`` stays grid-major from the lifted input
+to the output; ``encode`` / ``decode`` convert the feature map from / to (B, C, N, N). The parameters are those of the original layout (1x1 convolutions), whose checkpoints
+load unchanged (``PointwiseLinear``)."""
 
 from __future__ import annotations
 
@@ -17,11 +22,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from pde_lib.models.base import MODELS, Backbone, checked_int
-from pde_lib.models.layers import mlp
+from pde_lib.models.layers import PointwiseLinear, from_grid_major, mlp, to_grid_major
+from pde_lib.models.truncated_dft import truncated_irfft2, truncated_rfft2
 
 
 class SpectralConv2d(nn.Module):
-    """(B, C, N, N) -> (B, C, N, N): irfft2(W . rfft2(x)) on the lowest ``modes`` per axis."""
+    """(Nx, Ny, B, C) -> (Nx, Ny, B, C): irfft2(W . rfft2(x)) on the lowest ``modes`` per axis."""
 
     def __init__(self, channels: int, modes: int):
         super().__init__()
@@ -31,20 +37,24 @@ class SpectralConv2d(nn.Module):
         std = (2.0 * channels) ** -0.5
         self.weight = nn.Parameter(std * torch.randn(2, channels, channels, modes, modes, 2))
 
+    def mode_matrices(self) -> torch.Tensor:
+        """(2 m m, 2 C_in, 2 C_out): per mode (kx-block, kx, ky) the real form [[Re, Im], [-Im, Re]]
+        of its complex C_in x C_out matrix, acting on [re | im] rows."""
+        m, c_in, c_out = self.modes, self.weight.shape[1], self.weight.shape[2]
+        w = self.weight.permute(0, 3, 4, 1, 2, 5).reshape(2 * m * m, c_in, c_out, 2)
+        re, im = w[..., 0], w[..., 1]
+        return torch.cat([torch.cat([re, im], 2), torch.cat([-im, re], 2)], 1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, n, n_y = x.shape
+        n, n_y, b, c = x.shape
         m = self.modes
         if 2 * m > n or 2 * m > n_y:
             raise ValueError(f"fno2d: modes={m} is too many for a {n}x{n_y} grid (need 2*modes <= N)")
-        xh = torch.fft.rfft2(x)  # (B, C, N, N//2+1)
-        blocks = torch.stack([xh[:, :, :m, :m], xh[:, :, -m:, :m]], dim=1)  # (B, 2, C, m, m)
-        w = torch.view_as_complex(self.weight)  # (2, C, C, m, m)
-        out_blocks = torch.einsum("bsixy,sioxy->bsoxy", blocks, w)
-        # Out of place (so the layer works under torch.func.vmap): kx rows [0, m) and [n-m, n),
-        # zeros between; irfft2 zero-pads the ky axis from m to n_y//2+1.
-        gap = out_blocks.new_zeros(b, c, n - 2 * m, m)
-        out = torch.cat([out_blocks[:, 0], gap, out_blocks[:, 1]], dim=2)  # (B, C, N, m)
-        return torch.fft.irfft2(out, s=(n, n_y))
+        spec = truncated_rfft2(x.reshape(n, n_y, b * c), m)  # (2m, 2, m, B C)
+        z = spec.reshape(2 * m, 2, m, b, c).permute(0, 2, 3, 1, 4).reshape(2 * m * m, b, 2 * c)
+        out = torch.bmm(z, self.mode_matrices())  # (2 m m, B, 2 C)
+        out = out.reshape(2 * m, m, b, 2, c).permute(0, 3, 1, 2, 4).reshape(2 * m, 2, m, b * c)
+        return truncated_irfft2(out, n, n_y).reshape(n, n_y, b, c)
 
 
 @MODELS.register("fno2d")
@@ -74,18 +84,25 @@ class FNO2D(Backbone):
             width=width, modes=modes, n_layers=n_layers, projection_width=projection_width,
         )
         self.feature_channels = width
-        self.lift = mlp([self.in_channels, width, width], pointwise_conv=True)
+        self.lift = mlp([self.in_channels, width, width], layer=PointwiseLinear)
         self.spectral = nn.ModuleList(SpectralConv2d(width, modes) for _ in range(n_layers))
-        self.pointwise = nn.ModuleList(nn.Conv2d(width, width, 1) for _ in range(n_layers))
-        self.project = mlp([width, projection_width, 1], pointwise_conv=True)
+        self.pointwise = nn.ModuleList(PointwiseLinear(width, width) for _ in range(n_layers))
+        self.project = mlp([width, projection_width, 1], layer=PointwiseLinear)
 
-    def encode(self, frames, grid, coeffs=None):
-        v = self.lift(self.assemble_input(frames, grid, coeffs))
+    def features(self, frames, grid, coeffs=None) -> torch.Tensor:
+        """The feature map h, grid-major: (N, N, B, width)."""
+        v = self.lift(to_grid_major(self.assemble_input(frames, grid, coeffs)))
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
             v = spectral(v) + pointwise(v)
             if i < len(self.spectral) - 1:
                 v = F.gelu(v)
         return v
 
+    def encode(self, frames, grid, coeffs=None):
+        return from_grid_major(self.features(frames, grid, coeffs))
+
     def decode(self, h):
-        return self.project(h)
+        return from_grid_major(self.project(to_grid_major(h)))
+
+    def forward(self, frames, grid, coeffs=None):
+        return from_grid_major(self.project(self.features(frames, grid, coeffs)))

@@ -9,14 +9,41 @@ import torch
 from torch import nn
 
 
-def mlp(dims: Sequence[int], pointwise_conv: bool = False) -> nn.Sequential:
-    """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer).
+class PointwiseLinear(nn.Linear):
+    """A linear map of the channels (last dimension) at every grid point: ``y = x W^T + b`` on a
+    (..., C_in) channels-last tensor, the same map as a 1x1 convolution on (B, C_in, N, N).
 
-    With ``pointwise_conv`` the layers are 1x1 convolutions acting on (B, C, N, N); otherwise
-    linear layers acting on the last dimension."""
+    Loads either layout of the weight: (out, in), or the (out, in, 1, 1) of the 1x1 convolution
+    that earlier versions of the backbones stored (converted on load, the same numbers)."""
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + "weight"
+        w = state_dict.get(key)
+        if isinstance(w, torch.Tensor) and w.dim() == 4 and tuple(w.shape[2:]) == (1, 1):
+            state_dict[key] = w.reshape(w.shape[0], w.shape[1])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def to_grid_major(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, N, M) -> (N, M, B, C), contiguous: one 2-D transpose (B C, N M) -> (N M, B C), which
+    torch copies several times faster than the equivalent 4-D permutation."""
+    b, c, n, m = x.shape
+    return x.reshape(b * c, n * m).T.contiguous().reshape(n, m, b, c)
+
+
+def from_grid_major(v: torch.Tensor) -> torch.Tensor:
+    """(N, M, B, C) -> (B, C, N, M), contiguous (the inverse of ``to_grid_major``)."""
+    n, m, b, c = v.shape
+    return v.reshape(n * m, b * c).T.contiguous().reshape(b, c, n, m)
+
+
+def mlp(dims: Sequence[int], layer: type[nn.Linear] = nn.Linear) -> nn.Sequential:
+    """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer), acting on the
+    last dimension; ``layer`` is the linear layer class (``PointwiseLinear`` for channels-last
+    feature maps whose checkpoints may hold 1x1-convolution weights)."""
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
-        layers.append(nn.Conv2d(d_in, d_out, 1) if pointwise_conv else nn.Linear(d_in, d_out))
+        layers.append(layer(d_in, d_out))
         if i < len(dims) - 2:
             layers.append(nn.GELU())
     return nn.Sequential(*layers)

@@ -28,7 +28,8 @@ class PretrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
     append copies of the training samples (``pde_lib.augmentations.augment_dataset``); strengths
     left None use the augmentation's default. ``out`` None: nothing is written. ``resume`` (off
     by default): write ``out/checkpoint.pt`` (backbone, head, optimiser, random streams, history)
-    after every epoch and continue from it when present; off, pretraining writes no checkpoint."""
+    (engine.driver: after the first and last epoch, at most every 30 s between) and continue from it
+    when present; off, pretraining writes no checkpoint."""
 
     kind = "pretraining"
     FIELD_ORDER = ("strategy", "model", "data", "group", "samples", "samples_per_pde", "epochs", "batch_size", "lr",

@@ -11,7 +11,8 @@ check the strategy can apply to it, hold out a fraction of the samples, append a
 build the head, then train head + backbone with one AdamW and a cosine schedule over every
 optimiser step. Each epoch ends with the pretext scores on the held-out samples. Only the
 backbone's weights are written (``out/backbone.pt``), never the head's. With ``resume=True`` (off
-by default) the engine also writes ``out/checkpoint.pt`` after every epoch (backbone, head,
+by default) the engine also writes ``out/checkpoint.pt`` (``engine.driver``: after the first and the
+last epoch, and at most every ``CHECKPOINT_INTERVAL_S`` seconds between; backbone, head,
 optimiser, random streams, history) and a rerun continues from it exactly.
 
 Random streams, each seeded from ``config.seed`` alone (so they are the same for every strategy):

@@ -87,7 +87,8 @@ def train_stack(members: list[RunState], on_epoch_end: Callable | None = None) -
 def run_training_group(configs: Sequence[TrainConfig | dict],
                        on_epoch_end: Callable[[int, list[dict]], None] | None = None) -> list[dict]:
     """Train every config (see the module docstring) and return their metrics, in order.
-    ``on_epoch_end(epoch, histories)`` is called after each stacked epoch's checkpoints."""
+    ``on_epoch_end(epoch, histories)`` is called after each stacked epoch (its checkpoints are
+    written before an exception from it propagates)."""
     from pde_lib.models import MODELS
 
     t_start = time.perf_counter()

@@ -6,9 +6,9 @@ training set), build the model (seeded) and load ``init``, check one forward pas
 train (``run_setup.prepare_run``). Each epoch (``engine.driver``): a seeded permutation of the
 training set (and, for next step, seeded start times), AdamW steps on the supervised objective
 (the mean per-sample relative L2), a cosine lr step per optimiser step, a validation pass, an
-atomic checkpoint. The state with the lowest valid error is kept and its test error is the
+atomic checkpoint when due (after the first and last epoch, at most every 30 s between). The state with the lowest valid error is kept and its test error is the
 reported number (``run_setup.finish_run``). An epoch whose loss or weights are not finite stops
-the run with a one-line TrainingError before its checkpoint is written (the previous epoch's
+the run with a one-line TrainingError before its checkpoint is written (the last one written
 stays; no model.pt or metrics.json is written).
 
 Random streams, each seeded from ``config.seed`` alone: model initialisation (global torch RNG,
@@ -88,7 +88,8 @@ def make_stepper(model, batches: Batches, optimizer, scheduler, gens: dict[str, 
 def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
     """Train ``config.model`` on ``config.task`` and return the metrics dict (also written to
     ``out/metrics.json`` when ``out`` is set). ``on_epoch_end(epoch, history)`` is called after
-    each epoch's checkpoint (epoch counted from 1); an exception from it stops the run, which
+    each epoch (epoch counted from 1; the epoch's checkpoint is written before an exception from
+    it propagates); an exception from it stops the run, which
     ``resume=True`` then continues exactly.
 
     Metrics: ``test_rel_l2`` / ``valid_rel_l2`` at the selected (lowest-valid) state,
