@@ -31,7 +31,7 @@ class PretrainConfig(EngineConfig, AugmentationOptions):
     kind = "pretraining"
     FIELD_ORDER = ("strategy", "model", "data", "group", "samples", "epochs", "batch_size", "lr", "weight_decay",
                    "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task",
-                   "window", "window_start", "holdout", "progress", "resume")
+                   "window", "window_start", "holdout", "progress", "resume", "warmup_steps", "clip_grad_norm")
 
     strategy: str = "none"
     data: str | None = None
@@ -52,6 +52,7 @@ class PretrainConfig(EngineConfig, AugmentationOptions):
         check_int(self, "batch_size", 2)
         check_int(self, "window", 1)
         check_optim(self)
+        self.validate_schedule()
         check_float(self, "holdout")
         if self.holdout >= 1:
             raise ConfigError(f"holdout is the held-out fraction of the samples, in [0, 1); got {self.holdout}")

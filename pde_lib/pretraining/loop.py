@@ -169,10 +169,11 @@ class PretrainRun(Run):
         if self.epochs:
             params = list(self.model.parameters()) + list(self.head.parameters())
             self.optimizer = make_optimizer(params, config.lr, config.weight_decay)
-            self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min)
+            self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min,
+                                            config.warmup_steps)
             self.restore_optimizer(self.optimizer, self.scheduler)
             self.stepper = Stepper(self.objective, self.batches, self.optimizer, self.scheduler,
-                                   modules=(self.model, self.head))
+                                   modules=(self.model, self.head), clip_grad_norm=config.clip_grad_norm)
         self.hold_seed = derived_seed(config.seed, "pretext-holdout")
 
     @property
