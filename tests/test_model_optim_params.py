@@ -36,7 +36,14 @@ def with_models_optim(**models) -> dict:
     return raw
 
 
-@pytest.mark.parametrize("path", STUDY_FILES, ids=lambda p: p.stem)
+OLD_FILES = [f for f in STUDY_FILES if set((read_yaml(f).get("optim") or {})) <= {"lr", "weight_decay", "lr_min"}]
+
+
+def test_the_new_pilot_file_is_the_only_one_with_model_settings():
+    assert {f.stem for f in STUDY_FILES} - {f.stem for f in OLD_FILES} == {"laptop_backbones_learn"}
+
+
+@pytest.mark.parametrize("path", OLD_FILES, ids=lambda p: p.stem)
 def test_old_files_mean_what_they_meant(path):
     p = load_params(path)
     assert set(p.to_plain()["optim"]) == {"lr", "weight_decay", "lr_min"}  # the frozen form is unchanged
@@ -104,3 +111,22 @@ def test_bad_model_settings_name_the_key(models, fragments):
         validate_params(with_models_optim(**models), "test.yaml")
     for frag in fragments:
         assert frag in str(info.value), str(info.value)
+
+
+def test_a_pde_may_have_its_own_target_frame(tmp_path):
+    raw = laptop_raw()
+    raw["finetune"]["target_frames"] = {"advection": 8}
+    p = validate_params(raw)
+    assert p.to_plain()["finetune"]["target_frames"] == {"advection": 8}
+    assert "target_frames" not in load_params(ROOT / "parameters" / "laptop.yaml").to_plain()["finetune"]
+    paths = dataset_paths(p, tmp_path)
+    cell = next(c for c in expand_grid(p) if c.model == "fno2d" and c.strategy == "none")
+    frames = {ft.pde: cell_mod._finetune_config(cell, ft, p, "cpu", paths, None, tmp_path / ft.id, False).target_frame
+              for ft in finetunes(p, cell) if ft.distribution == "id" and ft.samples == 32}
+    assert frames == {"heat": 31, "advection": 8, "burgers": 31, "navier_stokes": 31}
+    raw["finetune"]["target_frames"] = {"advection": 5}
+    with pytest.raises(ConfigError, match="finetune.target_frames.advection: target frame 5 must be >= window=8"):
+        validate_params(raw)
+    raw["finetune"]["target_frames"] = {"advektion": 9}
+    with pytest.raises(ConfigError, match="unknown PDE 'advektion'"):
+        validate_params(raw)

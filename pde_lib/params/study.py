@@ -90,6 +90,8 @@ FINETUNE = Section({
     "condition_on_coeffs": (Bool(), False),
     "window": (Int(min=1), 8),
     "target_frame": (Int(min=1), 31),
+    # per PDE: a fixed-future target frame other than target_frame (e.g. {advection: 8})
+    "target_frames": (Mapping(PDE_NAME, Int(min=1)), dict),
     "augmentation_ratio": (Float(min=0, max=1), 0.5),
     "resume": (Bool(), True),   # continue a half-done fine-tune from its checkpoint (exact)
 })
@@ -289,6 +291,9 @@ def _check_study(p: dict, path: str) -> None:
     if f["target_frame"] < f["window"]:
         raise SchemaError("finetune.target_frame",
                           f"target_frame={f['target_frame']} must be >= window={f['window']}")
+    for pde, frame in f["target_frames"].items():
+        if frame < f["window"]:
+            raise SchemaError(join("finetune.target_frames", pde), f"target frame {frame} must be >= window={f['window']}")
     if p["optim"]["lr_min"] > p["optim"]["lr"]:
         raise SchemaError("optim.lr_min", f"lr_min={p['optim']['lr_min']} must not exceed lr={p['optim']['lr']}")
     _check_finetunes(f, p["data"], "finetune")
@@ -323,12 +328,14 @@ class StudyParams(AttrDict):
 
     def to_plain(self) -> dict:
         """A YAML/JSON-safe dict (fractions become "a/b" strings). A study without sub-grids
-        leaves ``grid.subgrids`` out, and optim keys at their ``OPTIM_LATER_DEFAULTS`` are left
-        out, so its frozen ``params.yaml`` is what it was before they existed (and a sweep folder
+        leaves ``grid.subgrids`` out, and an empty ``finetune.target_frames`` and optim keys at their
+        ``OPTIM_LATER_DEFAULTS`` are left out, so its frozen ``params.yaml`` is what it was before they existed (and a sweep folder
         made then still resumes and joins)."""
         plain = to_plain(self)
         if plain.get("grid", {}).get("subgrids", 0) is None:
             del plain["grid"]["subgrids"]
+        if plain.get("finetune", {}).get("target_frames", 0) == {}:
+            del plain["finetune"]["target_frames"]
         optim = plain.get("optim", {})
         for key, default in OPTIM_LATER_DEFAULTS.items():
             if key in optim and optim[key] == default:

@@ -97,7 +97,8 @@ def _finetune_config(cell: Cell, ft: FineTune, params, device: str, paths, init:
     cfg = dict(model=cell.backbone, task=ft.task, train=str(files["train"]), valid=str(files["valid"]),
                test=str(files["test"]), pde=ft.pde, samples=ft.samples, **_settings(params, cell, "finetune"),
                seed=cell.seed, device=device, out=str(out), init=init, model_kwargs=dict(cell.model_kwargs),
-               condition_on_coeffs=f.condition_on_coeffs, window=f.window, target_frame=f.target_frame,
+               condition_on_coeffs=f.condition_on_coeffs, window=f.window,
+               target_frame=(f.get("target_frames") or {}).get(ft.pde, f.target_frame),
                augmentation=list(cell.augmentation), augmentation_ratio=f.augmentation_ratio,
                resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs))
     return _train_config(cfg)
