@@ -22,7 +22,8 @@ VARIANTS = {
     "deeponet2d-fourier2d": ("deeponet2d", dict(trunk_features="fourier2d")),
     "oformer2d-geometric": ("oformer2d", dict(rotary="geometric")),
     "oformer2d-galerkin-init": ("oformer2d", dict(qkv_init="galerkin")),
-    "oformer2d-all": ("oformer2d", dict(rotary="geometric", qkv_init="galerkin", output_mlp=True)),
+    "oformer2d-instance-norm": ("oformer2d", dict(kv_norm="instance")),
+    "oformer2d-all": ("oformer2d", dict(rotary="geometric", qkv_init="galerkin", output_mlp=True, kv_norm="instance")),
 }
 
 
@@ -90,7 +91,8 @@ def test_option_config_round_trip(label):
 
 
 @pytest.mark.parametrize("name, defaults", [("deeponet2d", dict(trunk_features="axis")),
-                                            ("oformer2d", dict(rotary="linear", qkv_init="default", output_mlp=False))])
+                                            ("oformer2d", dict(rotary="linear", qkv_init="default", output_mlp=False,
+                                                               kv_norm="layer"))])
 def test_defaults_keep_the_old_config_and_weights(name, defaults):
     """An option at its default is not recorded and changes nothing, so a checkpoint made before
     it existed (same config keys, same parameters drawn alike) still loads strictly."""
@@ -107,7 +109,8 @@ def test_defaults_keep_the_old_config_and_weights(name, defaults):
 @pytest.mark.parametrize("name, kwargs", [("deeponet2d", dict(trunk_features="radial")),
                                           ("oformer2d", dict(rotary="log")),
                                           ("oformer2d", dict(qkv_init="zeros")),
-                                          ("oformer2d", dict(output_mlp="yes"))])
+                                          ("oformer2d", dict(output_mlp="yes")),
+                                          ("oformer2d", dict(kv_norm="batch"))])
 def test_bad_options_are_config_errors(name, kwargs):
     key = next(iter(kwargs))
     with pytest.raises(ConfigError, match=f"{name}.*{key}"):
@@ -136,3 +139,12 @@ def test_rotary_ladders_and_galerkin_init():
     block = w[:8, :8]
     assert (block.diagonal() - 1 / 8).abs().max() < 0.1 and w.abs().max() < 0.3
     assert n_params(m) == n_params(build_model("oformer2d", width=16, n_heads=2, n_layers=1))
+
+
+def test_instance_norm_normalises_each_channel_over_the_points():
+    from pde_lib.models.oformer2d import instance_norm
+
+    t = torch.randn(2, 3, 50, 4) * 5 + 2
+    out = instance_norm(t)
+    assert torch.allclose(out.mean(dim=2), torch.zeros(2, 3, 4), atol=1e-5)
+    assert torch.allclose(out.var(dim=2, unbiased=False), torch.ones(2, 3, 4), atol=1e-3)

@@ -18,7 +18,10 @@ Options (defaults: the first version's model, whose checkpoints still load):
 geometric ladder, as the original's ladder (integers here, to stay periodic on the domain);
 ``qkv_init`` "default" (PyTorch's) or "galerkin": each head's Q/K/V block starts as a small
 Xavier matrix (gain 1/d) plus (1/d) I, near a scaled identity, as in the Galerkin transformer and
-the original code; ``output_mlp`` decodes with a point-wise MLP D -> D -> 1 instead of Linear.
+the original code; ``output_mlp`` decodes with a point-wise MLP D -> D -> 1 instead of Linear;
+``kv_norm`` "layer" normalises each point's key / value over its d channels (default, as the
+Galerkin transformer) or "instance" each channel over the n points (as the original code's
+instance norm), both with per-head affine parameters.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ ROTARY_LADDERS = ("linear", "geometric")
 #: the top frequency of the geometric ladder (half the Nyquist number of a 32-point grid)
 GEOMETRIC_TOP = 8
 QKV_INITS = ("default", "galerkin")
+KV_NORMS = ("layer", "instance")
+
+
+def instance_norm(t: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """(B, h, n, d) -> each (batch, head, channel) normalised over the n points (mean 0, var 1)."""
+    mean = t.mean(dim=-2, keepdim=True)
+    var = t.var(dim=-2, keepdim=True, unbiased=False)
+    return (t - mean) * torch.rsqrt(var + eps)
 
 
 def rotary_frequencies(head_dim: int, ladder: str = "linear") -> torch.Tensor:
@@ -72,8 +83,9 @@ class GalerkinAttention(nn.Module):
     (B, n_q, D) queries, (B, n, D) keys/values -> (B, n_q, D); per head h with d = D / heads:
     out_h = R Q_h (R LN(K_h))^T LN(V_h) / n, R the rotary encoding at each point's coordinates."""
 
-    def __init__(self, width: int, n_heads: int, qkv_init: str = "default"):
+    def __init__(self, width: int, n_heads: int, qkv_init: str = "default", kv_norm: str = "layer"):
         super().__init__()
+        self.kv_norm = kv_norm
         self.n_heads = n_heads
         self.head_dim = width // n_heads
         self.q = nn.Linear(width, width, bias=False)
@@ -109,8 +121,9 @@ class GalerkinAttention(nn.Module):
         """Phases from :func:`rotary_phase` at the query and the key/value points."""
         d = (self.head_dim,)
         q = rotate(self._heads(self.q(queries)), q_phase)
-        k = F.layer_norm(self._heads(self.k(context)), d) * self.k_gain + self.k_bias
-        v = F.layer_norm(self._heads(self.v(context)), d) * self.v_gain + self.v_bias
+        norm = (lambda t: F.layer_norm(t, d)) if self.kv_norm == "layer" else instance_norm
+        k = norm(self._heads(self.k(context))) * self.k_gain + self.k_bias
+        v = norm(self._heads(self.v(context))) * self.v_gain + self.v_bias
         kv = rotate(k, k_phase).transpose(-1, -2) @ v / context.shape[1]  # (B, h, d, d)
         out = (q @ kv).transpose(1, 2).reshape(queries.shape[0], queries.shape[1], -1)
         return self.out(out)
@@ -133,7 +146,7 @@ class OFormer2D(Backbone):
     """Galerkin-attention encoder + cross-attention point-wise decoder. Size kwargs: ``width``
     (32), ``n_heads`` (2), ``n_layers`` encoder layers (2), ``ffn_mult`` (2),
     ``query_frequencies`` periodic features per axis for the decoder queries (8); options
-    ``rotary`` ("linear"), ``qkv_init`` ("default"), ``output_mlp`` (False), see the module
+    ``rotary`` ("linear"), ``qkv_init`` ("default"), ``output_mlp`` (False), ``kv_norm`` ("layer"), see the module
     docstring. An option at its default is left out of ``config``, so old checkpoints load."""
 
     name = "oformer2d"
@@ -152,17 +165,19 @@ class OFormer2D(Backbone):
         rotary: str = "linear",
         qkv_init: str = "default",
         output_mlp: bool = False,
+        kv_norm: str = "layer",
     ):
         sizes = dict(width=width, n_heads=n_heads, n_layers=n_layers, ffn_mult=ffn_mult,
                      query_frequencies=query_frequencies)
         sizes = {k: checked_int(self.name, k, v) for k, v in sizes.items()}
-        for key, value, valid in (("rotary", rotary, ROTARY_LADDERS), ("qkv_init", qkv_init, QKV_INITS)):
+        for key, value, valid in (("rotary", rotary, ROTARY_LADDERS), ("qkv_init", qkv_init, QKV_INITS),
+                                  ("kv_norm", kv_norm, KV_NORMS)):
             if value not in valid:
                 raise ConfigError(f"model 'oformer2d': {key} must be one of {', '.join(valid)}, got {value!r}")
         if not isinstance(output_mlp, bool):
             raise ConfigError(f"model 'oformer2d': output_mlp must be true or false, got {output_mlp!r}")
-        options = dict(rotary=rotary, qkv_init=qkv_init, output_mlp=output_mlp)
-        defaults = dict(rotary="linear", qkv_init="default", output_mlp=False)
+        options = dict(rotary=rotary, qkv_init=qkv_init, output_mlp=output_mlp, kv_norm=kv_norm)
+        defaults = dict(rotary="linear", qkv_init="default", output_mlp=False, kv_norm="layer")
         sizes.update({k: v for k, v in options.items() if v != defaults[k]})
         if width % (4 * n_heads):
             raise ConfigError(
@@ -175,10 +190,10 @@ class OFormer2D(Backbone):
         self.n_heads = n_heads
         self.rotary = rotary
         self.lift = mlp([self.in_channels, width, width])
-        self.enc_attn = nn.ModuleList(GalerkinAttention(width, n_heads, qkv_init) for _ in range(n_layers))
+        self.enc_attn = nn.ModuleList(GalerkinAttention(width, n_heads, qkv_init, kv_norm) for _ in range(n_layers))
         self.enc_ffn = nn.ModuleList(FeedForward(width, ffn_mult) for _ in range(n_layers))
         self.query = mlp([4 * query_frequencies, width, width])
-        self.cross_attn = GalerkinAttention(width, n_heads, qkv_init)
+        self.cross_attn = GalerkinAttention(width, n_heads, qkv_init, kv_norm)
         self.dec_ffn = FeedForward(width, ffn_mult)
         self.project = mlp([width, width, 1], pointwise_conv=True) if output_mlp else nn.Conv2d(width, 1, 1)
 
