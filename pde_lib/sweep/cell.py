@@ -69,7 +69,7 @@ def _pretrain(cell: Cell, params, device: str, paths, cell_dir: Path, progress: 
 def _settings(params, cell: Cell, stage: str) -> dict:
     """The cell's backbone's epochs, batch size and optimiser settings in ``stage``
     (``optim.models`` over the shared values; ``StudyParams.run_settings``)."""
-    from pde_lib.params.study import run_settings
+    from pde_lib.params.run_settings import run_settings
 
     return run_settings(params, cell.model, stage)
 

@@ -16,7 +16,8 @@ seed."""
 
 from __future__ import annotations
 
-from pde_lib.params.study import BASE_PDES, run_settings
+from pde_lib.params.run_settings import run_settings
+from pde_lib.params.study import BASE_PDES
 from pde_lib.sweep.grid import NAVIER_STOKES, Cell, finetunes
 
 
@@ -26,7 +27,8 @@ def cell_cost(params, cell: Cell) -> float:
     cost = 0.0
     if cell.strategy != "none":
         pre_aug = augmented if params.pretrain.get("augment", False) else 1.0
-        cost += run_settings(params, cell.model, "pretrain")["epochs"] * params.pretrain_samples(cell.fraction) * len(BASE_PDES) * pre_aug
+        pre_epochs = run_settings(params, cell.model, "pretrain")["epochs"]
+        cost += pre_epochs * params.pretrain_samples(cell.fraction) * len(BASE_PDES) * pre_aug
     d = params.data
     epochs = run_settings(params, cell.model, "finetune")["epochs"]
     for ft in finetunes(params, cell):
