@@ -7,7 +7,8 @@ sweep-style cells), backbone, PDE, samples, seed, target frame, epochs, batch si
 settings, test / valid error, copy-last-frame error, best epoch and training wall time. The
 summary groups rows by ``--by`` (+ target_frame) and gives the run count, the geometric and
 arithmetic mean test error over seeds, the copy-last error, the median best epoch / budget and
-the median wall time."""
+the median wall time, and the convergence rule's count of runs whose best epoch lies before 80%
+of the budget (``pde_lib.report.convergence``)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,17 @@ def collect(root: Path) -> pd.DataFrame:
 
 
 def summarise(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    from pde_lib.report.convergence import with_convergence
+
     keys = by + ["target_frame"]
+    df = with_convergence(df.assign(epoch_budget=df["epochs"], strategy="none"))
     out = df.groupby(keys, sort=True).agg(
         n_runs=("seed", "count"),
         geomean_test_rel_l2=("test_rel_l2", lambda v: float(np.exp(np.log(v).mean()))),
         mean_test_rel_l2=("test_rel_l2", "mean"), min_test_rel_l2=("test_rel_l2", "min"),
         max_test_rel_l2=("test_rel_l2", "max"), copy_last_rel_l2=("test_copy_last_rel_l2", "mean"),
         median_best_epoch=("best_epoch", "median"), epochs=("epochs", "first"),
+        n_converged=("converged", "sum"),
         median_wall_time_s=("wall_time_s", "median"))
     return out.reset_index()
 
