@@ -478,8 +478,19 @@ def test_config_records_keep_their_key_order():
                 "weight_decay", "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task", "window",
                 "window_start", "holdout", "progress", "resume"]
     aug += ["subset_draw", "subset_seed"]  # the subset option mixin follows the augmentation one
-    assert list(TrainConfig().to_dict()) == aug + train and TrainConfig.field_names() == train + aug
-    assert list(PretrainConfig().to_dict()) == aug + pretrain and PretrainConfig.field_names() == pretrain + aug
+    later = ["warmup_steps", "clip_grad_norm"]  # left out of the record at their defaults
+    assert list(TrainConfig().to_dict()) == aug + train and TrainConfig.field_names() == train + later + aug
+    assert list(PretrainConfig().to_dict()) == aug + pretrain and PretrainConfig.field_names() == pretrain + later + aug
+    assert list(TrainConfig(warmup_steps=5).to_dict()) == aug + train + ["warmup_steps"]
     shared = [f for f in EngineConfig.__dataclass_fields__ if f != "FIELD_ORDER"]
     for cls in (TrainConfig, PretrainConfig):  # one definition, one default
         assert all(cls.__dataclass_fields__[f].default is EngineConfig.__dataclass_fields__[f].default for f in shared)
+
+
+def test_warmup_and_clipping_train_and_are_recorded(data):
+    m = run_training(cfg(data, warmup_steps=2, clip_grad_norm=0.5, epochs=2))
+    assert m["params"]["warmup_steps"] == 2 and m["params"]["clip_grad_norm"] == 0.5
+    assert all(math.isfinite(v) for v in m["train_loss"])
+    assert "warmup_steps" not in run_training(cfg(data, epochs=1))["params"]  # default: the old record
+    with pytest.raises(ConfigError, match="warmup_steps=4 must be smaller than the run's 4 optimiser steps"):
+        run_training(cfg(data, warmup_steps=4, epochs=2))  # 16 samples / batch 8 = 2 steps per epoch

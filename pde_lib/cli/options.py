@@ -18,6 +18,10 @@ def add_optim_arguments(p, cls) -> None:
                            ("--lr", "lr", float), ("--weight-decay", "weight_decay", float),
                            ("--lr-min", "lr_min", float), ("--seed", "seed", int)):
         o.add_argument(flag, type=typ, default=dataclass_default(cls, key))
+    o.add_argument("--warmup-steps", type=int, default=dataclass_default(cls, "warmup_steps"),
+                   help="linear lr warm-up over the first K optimiser steps, then cosine (default 0: none)")
+    o.add_argument("--clip-grad-norm", type=float, default=dataclass_default(cls, "clip_grad_norm"),
+                   help="clip the global gradient norm to this value before each step (default: no clipping)")
 
 
 def add_augmentation_arguments(p, cls) -> None:

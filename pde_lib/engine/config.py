@@ -22,11 +22,18 @@ class EngineConfig(RunConfig):
     """Shared run fields: backbone ``model`` (+ ``model_kwargs``, ``condition_on_coeffs``),
     input ``window``, ``task`` (see ``engine.windowing.TASKS``), first ``samples`` of the
     training data, the optimiser schedule (``epochs``, ``batch_size``, ``lr``, ``weight_decay``,
-    ``lr_min``), ``seed``, ``device``, ``out`` folder (None: nothing written), ``resume`` (continue
-    from ``out/checkpoint.pt``) and ``progress`` (a tqdm bar)."""
+    ``lr_min``, ``warmup_steps``, ``clip_grad_norm``), ``seed``, ``device``, ``out`` folder (None:
+    nothing written), ``resume`` (continue from ``out/checkpoint.pt``) and ``progress`` (a tqdm
+    bar).
+
+    ``warmup_steps`` (0) and ``clip_grad_norm`` (None) came later (``engine.optim``): at those
+    defaults ``to_dict()`` leaves them out, so a run's record (metrics, checkpoints) is what it
+    was before they existed and an old checkpoint still resumes."""
 
     #: the record order of the config's fields (own and shared); mixin fields are not listed
     FIELD_ORDER: ClassVar[tuple[str, ...]] = ()
+    #: fields added later, left out of ``to_dict()`` while they hold these (old-behaviour) values
+    LATER_DEFAULTS: ClassVar[dict[str, Any]] = {"warmup_steps": 0, "clip_grad_norm": None}
 
     model: str = "fno2d"
     task: str = "fixed_future"
@@ -44,6 +51,8 @@ class EngineConfig(RunConfig):
     window: int = 8
     resume: bool = False
     progress: bool = True
+    warmup_steps: int = 0
+    clip_grad_norm: float | None = None
 
     @classmethod
     def _split_fields(cls) -> tuple[list[str], list[str]]:
@@ -67,4 +76,13 @@ class EngineConfig(RunConfig):
         """The config as plain values: the mixins' fields, then the record fields in order."""
         record, options = self._split_fields()
         d = dataclasses.asdict(self)
-        return {k: d[k] for k in options + record}
+        return {k: d[k] for k in options + record
+                if not (k in self.LATER_DEFAULTS and d[k] == self.LATER_DEFAULTS[k])}
+
+    def validate_schedule(self) -> None:
+        """Types of the later schedule fields (their fit to the step count is checked when the
+        schedule is built, ``engine.optim.make_scheduler``)."""
+        from pde_lib.engine.optim import check_clip, check_warmup
+
+        check_warmup(self.warmup_steps, total_steps=2 ** 62)
+        self.clip_grad_norm = check_clip(self.clip_grad_norm)

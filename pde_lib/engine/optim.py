@@ -1,5 +1,10 @@
 """Optimiser and schedule shared by every model and strategy (docs/protocol.md section 7): AdamW with
-lr 1e-3 and weight decay 1e-6, cosine decay to ``lr_min`` over all optimiser steps."""
+lr 1e-3 and weight decay 1e-6, cosine decay to ``lr_min`` over all optimiser steps.
+
+Two options, off by default (then the schedule and the steps are exactly the old ones):
+``warmup_steps`` W > 0 raises the lr linearly over the first W steps before the cosine decay
+over the remaining ones; ``clip_grad_norm`` c rescales the gradients of all parameters together
+so that their global L2 norm is at most c before each optimiser step."""
 
 from __future__ import annotations
 
@@ -89,13 +94,34 @@ def cosine_factor(step: int, total_steps: int, lr: float, lr_min: float) -> floa
     return (lr_min + (lr - lr_min) * 0.5 * (1.0 + math.cos(math.pi * frac))) / lr
 
 
+def warmup_cosine_factor(step: int, total_steps: int, lr: float, lr_min: float, warmup_steps: int = 0) -> float:
+    """Multiplier of the base lr after ``step`` optimiser steps with a linear warm-up of W =
+    ``warmup_steps`` steps: (step + 1) / W for step < W (so the W-th step uses the full lr), then
+    ``cosine_factor(step - W, total_steps - W, ...)``. W = 0 is ``cosine_factor`` itself."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    return cosine_factor(step - warmup_steps, total_steps - warmup_steps, lr, lr_min)
+
+
+def check_warmup(warmup_steps, total_steps: int, what: str = "warmup_steps") -> int:
+    """ConfigError unless ``warmup_steps`` is an integer in [0, total_steps)."""
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise ConfigError(f"{what} must be an integer >= 0, got {warmup_steps!r}")
+    if warmup_steps and warmup_steps >= total_steps:
+        raise ConfigError(f"{what}={warmup_steps} must be smaller than the run's {total_steps} optimiser steps "
+                          "(epochs x batches per epoch); lower it or raise epochs")
+    return warmup_steps
+
+
 def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int,
-                   lr_min: float = 1e-5) -> torch.optim.lr_scheduler.LambdaLR:
-    """Cosine decay from each group's lr to ``lr_min`` over ``total_steps``; call ``.step()``
+                   lr_min: float = 1e-5, warmup_steps: int = 0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Cosine decay from each group's lr to ``lr_min`` over ``total_steps`` (after a linear
+    warm-up over the first ``warmup_steps``, if any: ``warmup_cosine_factor``); call ``.step()``
     after every optimiser step. The lr is exactly ``lr_min`` after ``total_steps`` steps (and
     stays there). Closed form, so a resumed schedule equals an uninterrupted one."""
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
         raise ConfigError(f"total_steps must be an integer >= 1, got {total_steps!r}")
+    check_warmup(warmup_steps, total_steps)
     if not lr_min >= 0:
         raise ConfigError(f"lr_min must be >= 0, got {lr_min!r}")
     lambdas = []
@@ -103,5 +129,33 @@ def make_scheduler(optimizer: torch.optim.Optimizer, total_steps: int,
         base = float(group.get("initial_lr", group["lr"]))  # a tensor lr (CUDA graphs) read once
         if lr_min > base:
             raise ConfigError(f"lr_min={lr_min} is larger than the learning rate {base}")
-        lambdas.append(lambda step, base=base: cosine_factor(step, total_steps, base, lr_min))
+        if warmup_steps:
+            lambdas.append(lambda step, base=base: warmup_cosine_factor(step, total_steps, base, lr_min,
+                                                                        warmup_steps))
+        else:
+            lambdas.append(lambda step, base=base: cosine_factor(step, total_steps, base, lr_min))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
+
+
+def clip_gradients(optimizer: torch.optim.Optimizer, max_norm: float | None) -> None:
+    """Rescale the gradients of every parameter of ``optimizer`` so that their global L2 norm is
+    at most ``max_norm`` (None: nothing). No host synchronisation (safe inside a CUDA graph)."""
+    if max_norm is None:
+        return
+    params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if params:
+        torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)
+
+
+def check_clip(value, what: str = "clip_grad_norm"):
+    """None, or a number > 0 (as float); else ConfigError."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"{what} must be a number > 0 or None (no clipping), got {value!r}")
+    return float(value)

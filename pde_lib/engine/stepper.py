@@ -29,6 +29,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 
 from pde_lib.engine.cuda_graph import GraphedStep
+from pde_lib.engine.optim import clip_gradients
 from pde_lib.utils.divergence import finite_weights
 
 Objective = Callable[..., tuple[torch.Tensor, dict[str, torch.Tensor]]]
@@ -37,13 +38,16 @@ BatchSource = Callable[[int], Iterable[tuple[tuple, int]]]
 
 class Stepper:
     """The step loop of one run (``runs == 1``): see the module docstring. ``modules`` are the
-    trained modules (put in training mode each epoch, and checked for finite weights)."""
+    trained modules (put in training mode each epoch, and checked for finite weights);
+    ``clip_grad_norm`` (None: off) clips the global gradient norm before each optimiser step."""
 
     runs = 1
 
     def __init__(self, objective: Objective, batches: BatchSource, optimizer: torch.optim.Optimizer, scheduler,
-                 modules: Sequence[torch.nn.Module] = (), cuda_graphs: bool = False):
+                 modules: Sequence[torch.nn.Module] = (), cuda_graphs: bool = False,
+                 clip_grad_norm: float | None = None):
         self.objective, self.batches, self.optimizer, self.scheduler = objective, batches, optimizer, scheduler
+        self.clip_grad_norm = clip_grad_norm
         self.modules = list(modules)
         self.step = GraphedStep(self._step, enabled=cuda_graphs)
 
@@ -51,6 +55,7 @@ class Stepper:
         self.optimizer.zero_grad(set_to_none=True)
         loss, stats = self.objective(*batch)
         (loss if loss.dim() == 0 else loss.sum()).backward()
+        clip_gradients(self.optimizer, self.clip_grad_norm)
         self.optimizer.step()
         return loss.detach(), {k: v.detach() for k, v in stats.items()}
 

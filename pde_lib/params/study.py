@@ -22,6 +22,7 @@ from pde_lib.params.attrdict import AttrDict, attr_dict, to_plain
 from pde_lib.params.schema import (REQUIRED, Anything, Bool, Float, FractionSpec, Int, List, Mapping, Name,
                                    Optional, SchemaError, Section, Str,
                                    did_you_mean, join)
+from pde_lib.params.run_settings import MODEL_OPTIM, OPTIM_LATER_DEFAULTS, check_model_optim, run_settings
 from pde_lib.pdes import PDES
 from pde_lib.pdes.lattice import LATTICES
 from pde_lib.pretraining import STRATEGIES
@@ -107,6 +108,8 @@ FINETUNE = Section({
     "condition_on_coeffs": (Bool(), False),
     "window": (Int(min=1), 8),
     "target_frame": (Int(min=1), 31),
+    # per PDE: a fixed-future target frame other than target_frame (e.g. {advection: 8})
+    "target_frames": (Mapping(PDE_NAME, Int(min=1)), dict),
     "augmentation_ratio": (Float(min=0, max=1), 0.5),
     "resume": (Bool(), True),   # continue a half-done fine-tune from its checkpoint (exact)
 })
@@ -168,6 +171,10 @@ OPTIM = Section({
     "lr": (Float(min=0, exclusive_min=True), 1e-3),
     "weight_decay": (Float(min=0), 1e-6),
     "lr_min": (Float(min=0), 1e-5),
+    "warmup_steps": (Int(min=0), 0),              # linear lr warm-up steps before the cosine decay
+    "clip_grad_norm": (Optional(Float(min=0, exclusive_min=True)), None),  # global gradient norm
+    # per backbone (a label of grid.models): its own optimiser settings and step budget
+    "models": (Mapping(Str(), MODEL_OPTIM), dict),
 })
 
 
@@ -233,10 +240,14 @@ def _check_study(p: dict, path: str) -> None:
     if f["target_frame"] < f["window"]:
         raise SchemaError("finetune.target_frame",
                           f"target_frame={f['target_frame']} must be >= window={f['window']}")
+    for pde, frame in f["target_frames"].items():
+        if frame < f["window"]:
+            raise SchemaError(join("finetune.target_frames", pde), f"target frame {frame} must be >= window={f['window']}")
     if p["optim"]["lr_min"] > p["optim"]["lr"]:
         raise SchemaError("optim.lr_min", f"lr_min={p['optim']['lr_min']} must not exceed lr={p['optim']['lr']}")
     _check_finetunes(f, p["data"], "finetune")
     _check_subgrids(p)
+    check_model_optim(p)
 
 
 STUDY = Section({
@@ -267,11 +278,16 @@ class StudyParams(AttrDict):
         pool = self.data.get("pretrain_pool")
         return self.data.pretrain_samples if pool is None else pool
 
+    def run_settings(self, label: str, stage: str) -> dict[str, Any]:
+        """Backbone ``label``'s optimiser settings and step budget in ``stage`` (``run_settings``)."""
+        return run_settings(self, label, stage)
+
     def to_plain(self) -> dict:
         """A YAML/JSON-safe dict (fractions become "a/b" strings). A study without sub-grids
-        leaves ``grid.subgrids`` out, and one with ``data.subset_draw: prefix`` and no pool leaves
-        those two keys out, so its frozen ``params.yaml`` is what it was before these keys
-        existed (and a sweep folder made then still resumes)."""
+        leaves ``grid.subgrids`` out; ``data.subset_draw: prefix`` with no pool, an empty
+        ``finetune.target_frames`` and optim keys at their ``OPTIM_LATER_DEFAULTS`` are left out
+        too, so its frozen ``params.yaml`` is what it was before these keys existed (and a sweep
+        folder made then still resumes and joins)."""
         plain = to_plain(self)
         if plain.get("grid", {}).get("subgrids", 0) is None:
             del plain["grid"]["subgrids"]
@@ -279,6 +295,15 @@ class StudyParams(AttrDict):
         for key, default in (("pretrain_pool", None), ("subset_draw", "prefix")):
             if key in data and data[key] == default:
                 del data[key]
+        if plain.get("finetune", {}).get("target_frames", 0) == {}:
+            del plain["finetune"]["target_frames"]
+        optim = plain.get("optim", {})
+        for key, default in OPTIM_LATER_DEFAULTS.items():
+            if key in optim and optim[key] == default:
+                del optim[key]
+        for settings in optim.get("models", {}).values():
+            for key in [k for k, v in settings.items() if v is None]:
+                del settings[key]
         return plain
 
 

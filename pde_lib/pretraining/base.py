@@ -124,6 +124,22 @@ class Strategy:
         """(scalar loss, stats) where stats values are 0-dim tensors (e.g. ``accuracy``)."""
         raise NotImplementedError
 
+    #: what ``trivial_loss`` predicts, in words (None: no trivial predictor; classification
+    #: strategies compare their accuracy with chance instead)
+    trivial: str | None = None
+
+    def trivial_loss(self, batch: Batch) -> torch.Tensor | None:
+        """The pretext loss of a predictor that ignores the input (``trivial``), on ``batch``, as
+        a 0-dim tensor; the held-out figure a regression strategy must beat. None: none defined."""
+        return None
+
+    @staticmethod
+    def constant_mse(target: torch.Tensor) -> torch.Tensor:
+        """MSE of the best constant per target channel (dim 1) over the batch and space: the
+        target's per-channel variance, the lowest loss any input-blind predictor reaches."""
+        dims = [0] + list(range(2, target.dim()))
+        return (target - target.mean(dim=dims, keepdim=True)).square().mean()
+
     # ---- helpers --------------------------------------------------------------------------
     def window_frames(self, u: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """(B, T, N, N) -> (B, window, N, N): frames 0..window-1, or a random start per sample."""

@@ -46,3 +46,8 @@ class Coefficient(Strategy):
         inputs, target = batch
         pred = head(self.represent(model, inputs["frames"], inputs["grid"], inputs["coeffs"]))
         return F.mse_loss(pred, target), {}
+
+    trivial = "the best constant per coefficient"
+
+    def trivial_loss(self, batch):
+        return self.constant_mse(batch[1])

@@ -34,7 +34,8 @@ class PretrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
     kind = "pretraining"
     FIELD_ORDER = ("strategy", "model", "data", "group", "samples", "samples_per_pde", "epochs", "batch_size", "lr",
                    "weight_decay", "lr_min", "seed", "device", "out", "model_kwargs", "condition_on_coeffs", "head_input", "task",
-                   "window", "window_start", "holdout", "progress", "resume")
+                   "window", "window_start", "holdout", "progress", "resume", "warmup_steps",
+                   "clip_grad_norm")
 
     SUBSET_DEFAULTS = {**SubsetOptions.SUBSET_DEFAULTS, "samples_per_pde": None}
 
@@ -63,6 +64,7 @@ class PretrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
         check_int(self, "batch_size", 2)
         check_int(self, "window", 1)
         check_optim(self)
+        self.validate_schedule()
         check_float(self, "holdout")
         if self.holdout >= 1:
             raise ConfigError(f"holdout is the held-out fraction of the samples, in [0, 1); got {self.holdout}")

@@ -64,3 +64,8 @@ class Derivative(Strategy):
         inputs, target = batch
         pred = head(self.represent(model, inputs["frames"], inputs["grid"], inputs["coeffs"]))
         return F.mse_loss(pred, target), {}
+
+    trivial = "the best constant per derivative channel"
+
+    def trivial_loss(self, batch):
+        return self.constant_mse(batch[1])

@@ -89,8 +89,9 @@ def _step_inputs(strategy, ds, idx, gen, noise_gen, progress):
 
 
 def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, progress: float) -> dict:
-    """Mean pretext loss (and stats, e.g. accuracy) over fixed held-out pretext batches: ``ds`` in
-    a fixed order drawn from ``seed`` (mixed PDEs per batch, as in training: PICL's loss depends
+    """Mean pretext loss (and stats, e.g. accuracy, and ``trivial_loss``, the loss of the
+    strategy's input-blind predictor where it has one) over fixed held-out pretext batches: ``ds``
+    in a fixed order drawn from ``seed`` (mixed PDEs per batch, as in training: PICL's loss depends
     on a batch's mix), pretext draws from a generator reseeded with ``seed``."""
     device = ds.u.device
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -105,6 +106,9 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
             idx = order[sl]
             batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress)
             loss, stats = strategy.loss(model, head, batch)
+            trivial = strategy.trivial_loss(batch)
+            if trivial is not None:
+                stats = {**stats, "trivial_loss": trivial}
             b = sl.stop - sl.start
             for k, v in {"loss": loss, **stats}.items():
                 sums[k] = sums.get(k, 0.0) + v.detach() * b
@@ -112,6 +116,32 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
     model.train(was_training)
     head.train(was_training)
     return {k: float(v) / max(count, 1) for k, v in sums.items()}
+
+
+def holdout_figure(strategy, history: dict) -> dict:
+    """The pretext task's held-out figure after the last epoch, next to what it must beat:
+    classification: ``holdout_value`` the accuracy, ``holdout_reference`` chance, ``holdout_skill``
+    = (accuracy - chance) / (max_accuracy - chance); regression: the loss, the loss of the
+    strategy's input-blind predictor (``Strategy.trivial``), skill = 1 - loss / trivial loss.
+    Skill 0: no better than the reference; 1: perfect. None where a figure is missing (no
+    held-out samples, no epochs, no trivial predictor)."""
+    out = {"holdout_metric": None, "holdout_value": None, "holdout_reference": None,
+           "holdout_reference_is": None, "holdout_skill": None}
+    if strategy.classification:
+        accs = history.get("holdout_accuracy") or [None]
+        value, ref = accs[-1], strategy.chance
+        out.update(holdout_metric="accuracy", holdout_value=value, holdout_reference=ref,
+                   holdout_reference_is="chance (1 / classes)")
+        if value is not None and strategy.max_accuracy > ref:
+            out["holdout_skill"] = (value - ref) / (strategy.max_accuracy - ref)
+    elif strategy.trivial is not None:
+        losses, trivial = history.get("holdout_loss") or [None], history.get("holdout_trivial_loss") or [None]
+        value, ref = losses[-1], trivial[-1]
+        out.update(holdout_metric="loss", holdout_value=value, holdout_reference=ref,
+                   holdout_reference_is=strategy.trivial)
+        if value is not None and ref:
+            out["holdout_skill"] = 1.0 - value / ref
+    return out
 
 
 class PretrainRun(Run):
@@ -158,6 +188,8 @@ class PretrainRun(Run):
         history: dict[str, Any] = {"pretext_loss": [], "holdout_loss": [], "lr": []}
         if strategy.classification:
             history.update(pretext_accuracy=[], holdout_accuracy=[])
+        if strategy.trivial is not None:
+            history["holdout_trivial_loss"] = []
         history["pretext_stats"] = {}  # other per-epoch statistics (e.g. PICL's margin)
         gens = {"data": torch.Generator().manual_seed(derived_seed(config.seed, "data")),
                 "pretext": torch.Generator(device=device).manual_seed(derived_seed(config.seed, "pretext")),
@@ -172,10 +204,11 @@ class PretrainRun(Run):
         if self.epochs:
             params = list(self.model.parameters()) + list(self.head.parameters())
             self.optimizer = make_optimizer(params, config.lr, config.weight_decay)
-            self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min)
+            self.scheduler = make_scheduler(self.optimizer, self.epochs * len(self.slices), config.lr_min,
+                                            config.warmup_steps)
             self.restore_optimizer(self.optimizer, self.scheduler)
             self.stepper = Stepper(self.objective, self.batches, self.optimizer, self.scheduler,
-                                   modules=(self.model, self.head))
+                                   modules=(self.model, self.head), clip_grad_norm=config.clip_grad_norm)
         self.hold_seed = derived_seed(config.seed, "pretext-holdout")
 
     @property
@@ -209,6 +242,8 @@ class PretrainRun(Run):
         if self.strategy.classification:
             h["pretext_accuracy"].append(scores["accuracy"])
             h["holdout_accuracy"].append(hold.get("accuracy"))
+        if "holdout_trivial_loss" in h:
+            h["holdout_trivial_loss"].append(hold.get("trivial_loss"))
         for k, v in scores.items():
             if k not in ("loss", "accuracy"):
                 h["pretext_stats"].setdefault(k, []).append(v)
@@ -259,6 +294,7 @@ class PretrainRun(Run):
             "n_holdout": 0 if self.holdout is None else len(self.holdout),
             "environment": environment(),
         }
+        metrics.update(holdout_figure(self.strategy, self.history))
         metrics["wall_time_s"] = time.perf_counter() - self.t_start
         if config.out is not None:
             out = Path(config.out)
@@ -290,7 +326,10 @@ def run_pretraining(config: PretrainConfig | dict, on_epoch_end: Callable[[int, 
     strategies ``pretext_accuracy`` per epoch on training batches and ``holdout_accuracy`` on the
     held-out pretext batches, and ``chance_accuracy``; ``holdout_loss`` per epoch (None where
     fewer than 2 samples are held out); ``lr`` at the end of each epoch; ``pretext_stats`` (other
-    per-epoch statistics, e.g. PICL's margin); ``n_params_backbone`` / ``n_params_head``;
+    per-epoch statistics, e.g. PICL's margin); ``holdout_trivial_loss`` per epoch for regression
+    strategies with an input-blind predictor, and the last epoch's held-out figure against chance or
+    that predictor (``holdout_figure``: ``holdout_metric``, ``holdout_value``, ``holdout_reference``,
+    ``holdout_reference_is``, ``holdout_skill``); ``n_params_backbone`` / ``n_params_head``;
     ``params`` (the config), ``seed``, ``git_commit``, ``data_sha256``; ``wall_time_s``."""
     run = prepare_pretraining(config)
     cfg = run.config

@@ -18,7 +18,9 @@ from pde_lib.report.joinable import check_joinable
 COORDS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", "seed", "task",
           "distribution", "pde", "samples"]
 #: the metrics of a fine-tune's metrics.json that go into the table
-METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2"]
+#: ``epoch_budget`` is the run's configured epochs (so ``best_epoch / epoch_budget`` is where in it
+#: the selected state lies: ``report.convergence``); NaN in tables written before it was recorded
+METRICS = ["test_rel_l2", "valid_rel_l2", "best_epoch", "test_copy_last_rel_l2", "epoch_budget"]
 COLUMNS = COORDS + METRICS + ["cell_id", "finetune_id"]
 SUMMARY_COLUMNS = ["n_seeds", "mean", "ci_low", "ci_high", "points"]
 

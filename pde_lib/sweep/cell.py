@@ -54,10 +54,9 @@ def _pretrain(cell: Cell, params, device: str, paths, cell_dir: Path, progress: 
         shutil.rmtree(out)
     if pretrain_fn is None:
         from pde_lib.pretraining import run_pretraining as pretrain_fn
-    p, o = params.pretrain, params.optim
+    p = params.pretrain
     cfg = dict(strategy=cell.strategy, model=cell.backbone, data=str(pretrain_file(params, paths, cell.fraction)),
-               epochs=p.epochs, batch_size=p.batch_size, lr=o.lr, weight_decay=o.weight_decay,
-               lr_min=o.lr_min, seed=cell.seed, device=device, out=str(out),
+               **_settings(params, cell, "pretrain"), seed=cell.seed, device=device, out=str(out),
                model_kwargs=dict(cell.model_kwargs), condition_on_coeffs=params.finetune.condition_on_coeffs,
                head_input=p.head_input, task=p.task, window=params.finetune.window,
                augmentation=list(cell.augmentation) if p.augment else [],
@@ -67,6 +66,14 @@ def _pretrain(cell: Cell, params, device: str, paths, cell_dir: Path, progress: 
     metrics = pretrain_fn(_pretrain_config(cfg))
     write_json(marker, {"cell": cell.id, "final": _scalars(metrics)})
     return str(out / "backbone.pt")
+
+
+def _settings(params, cell: Cell, stage: str) -> dict:
+    """The cell's backbone's epochs, batch size and optimiser settings in ``stage``
+    (``optim.models`` over the shared values; ``StudyParams.run_settings``)."""
+    from pde_lib.params.run_settings import run_settings
+
+    return run_settings(params, cell.model, stage)
 
 
 def _pretrain_config(cfg: dict):
@@ -87,13 +94,13 @@ def _scalars(metrics: dict) -> dict:
 
 def _finetune_config(cell: Cell, ft: FineTune, params, device: str, paths, init: str | None, out: Path,
                      progress: bool, cuda_graphs: bool = False):
-    f, o = params.finetune, params.optim
+    f = params.finetune
     files = finetune_files(paths, ft.pde, ft.distribution)
     cfg = dict(model=cell.backbone, task=ft.task, train=str(files["train"]), valid=str(files["valid"]),
-               test=str(files["test"]), pde=ft.pde, samples=ft.samples, epochs=f.epochs,
-               batch_size=f.batch_size, lr=o.lr, weight_decay=o.weight_decay, lr_min=o.lr_min,
+               test=str(files["test"]), pde=ft.pde, samples=ft.samples, **_settings(params, cell, "finetune"),
                seed=cell.seed, device=device, out=str(out), init=init, model_kwargs=dict(cell.model_kwargs),
-               condition_on_coeffs=f.condition_on_coeffs, window=f.window, target_frame=f.target_frame,
+               condition_on_coeffs=f.condition_on_coeffs, window=f.window,
+               target_frame=(f.get("target_frames") or {}).get(ft.pde, f.target_frame),
                augmentation=list(cell.augmentation), augmentation_ratio=f.augmentation_ratio,
                resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs),
                subset_draw=params.data.get("subset_draw", "prefix"))

@@ -16,6 +16,7 @@ seed."""
 
 from __future__ import annotations
 
+from pde_lib.params.run_settings import run_settings
 from pde_lib.params.study import BASE_PDES
 from pde_lib.sweep.grid import NAVIER_STOKES, Cell, finetunes
 
@@ -26,14 +27,16 @@ def cell_cost(params, cell: Cell) -> float:
     cost = 0.0
     if cell.strategy != "none":
         pre_aug = augmented if params.pretrain.get("augment", False) else 1.0
-        cost += params.pretrain.epochs * params.pretrain_samples(cell.fraction) * len(BASE_PDES) * pre_aug
+        pre_epochs = run_settings(params, cell.model, "pretrain")["epochs"]
+        cost += pre_epochs * params.pretrain_samples(cell.fraction) * len(BASE_PDES) * pre_aug
     d = params.data
+    epochs = run_settings(params, cell.model, "finetune")["epochs"]
     for ft in finetunes(params, cell):
         if ft.pde == NAVIER_STOKES:
             valid, area = d.navier_stokes.samples.valid, (d.navier_stokes.resolution / d.resolution) ** 2
         else:
             valid, area = d.samples.valid, 1.0
-        cost += params.finetune.epochs * (ft.samples * augmented + valid) * area
+        cost += epochs * (ft.samples * augmented + valid) * area
     return float(cost)
 
 

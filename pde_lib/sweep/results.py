@@ -36,6 +36,8 @@ def finetune_row(cell: Cell, ft: FineTune, metrics: dict) -> dict:
     row = {**cell.coordinates(), "task": ft.task, "distribution": ft.distribution, "pde": ft.pde,
            "samples": ft.samples}
     row.update({k: metrics.get(k) for k in METRICS})
+    if row.get("epoch_budget") is None:  # the budget is recorded in the run's config
+        row["epoch_budget"] = (metrics.get("params") or {}).get("epochs")
     row["cell_id"] = cell.id
     row["finetune_id"] = ft.id
     return row

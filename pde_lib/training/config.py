@@ -27,7 +27,7 @@ class TrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
     FIELD_ORDER = ("model", "task", "train", "valid", "test", "train_group", "valid_group", "test_group", "pde",
                    "samples", "epochs", "batch_size", "lr", "weight_decay", "lr_min", "seed", "device", "out",
                    "init", "model_kwargs", "condition_on_coeffs", "window", "target_frame", "resume", "progress",
-                   "eval_every", "cuda_graphs")
+                   "eval_every", "cuda_graphs", "warmup_steps", "clip_grad_norm")
 
     train: str | None = None
     valid: str | None = None
@@ -61,6 +61,7 @@ class TrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
             raise ConfigError(f"target_frame={self.target_frame} lies inside the input window "
                               f"0..{self.window - 1}; it must be >= window={self.window}")
         check_optim(self)
+        self.validate_schedule()
         self.validate_augmentation()
         self.validate_subset()
         check_bools(self, "condition_on_coeffs", "resume", "progress", "cuda_graphs")

@@ -33,7 +33,7 @@ from pde_lib.utils.device import resolve_device
 
 #: keys every run of a group must share
 STACK_KEYS = ("model", "model_kwargs", "condition_on_coeffs", "task", "window", "target_frame", "epochs",
-              "batch_size", "lr", "weight_decay", "lr_min", "device", "eval_every", "cuda_graphs")
+              "batch_size", "lr", "weight_decay", "lr_min", "device", "eval_every", "cuda_graphs", "warmup_steps")
 
 
 def check_stackable(configs: Sequence[TrainConfig]) -> None:
@@ -55,7 +55,7 @@ def _optimizer(stacked: StackedModel, members: list[RunState], steps_per_epoch: 
     cfg = members[0].config
     capturable = cfg.cuda_graphs and next(iter(stacked.params.values())).device.type == "cuda"
     optimizer = make_optimizer(stacked.parameters(), cfg.lr, cfg.weight_decay, capturable=capturable)
-    scheduler = make_scheduler(optimizer, cfg.epochs * steps_per_epoch, cfg.lr_min)
+    scheduler = make_scheduler(optimizer, cfg.epochs * steps_per_epoch, cfg.lr_min, cfg.warmup_steps)
     if members[0].state is not None:
         live = [{k: g[k] for k in ("capturable", "fused", "foreach", "lr", "initial_lr") if k in g}
                 for g in optimizer.param_groups]
@@ -97,6 +97,10 @@ def run_training_group(configs: Sequence[TrainConfig | dict],
         raise ConfigError("run_training_group needs at least one config")
     for c in configs:
         c.validate()
+        if c.clip_grad_norm is not None:  # one global norm would couple the stacked runs
+            raise ConfigError(f"clip_grad_norm={c.clip_grad_norm} is not supported for stacked runs or CUDA graphs "
+                              "(a global gradient norm would couple the runs); train the run alone, without "
+                              "stack_finetunes / cuda_graphs")
     check_stackable(configs)
     device = resolve_device(configs[0].device)
     MODELS.get(configs[0].model)  # fail on an unknown name before reading any data

@@ -82,7 +82,7 @@ def make_stepper(model, batches: Batches, optimizer, scheduler, gens: dict[str, 
     """The engine's step loop for one fine-tuning run: ``.epoch(e)[0]["loss"]`` is the epoch's
     mean per-sample training error."""
     return Stepper(supervised_objective(model, batches.ds.x), lambda epoch: batches.epoch(gens),
-                   optimizer, scheduler, modules=(model,))
+                   optimizer, scheduler, modules=(model,), clip_grad_norm=batches.config.clip_grad_norm)
 
 
 def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict], None] | None = None) -> dict:
@@ -113,7 +113,7 @@ def run_training(config: TrainConfig | dict, on_epoch_end: Callable[[int, dict],
     run = prepare_run(config, device)
     steps_per_epoch = math.ceil(len(run.data.train) / config.batch_size)
     optimizer = make_optimizer(run.model.parameters(), config.lr, config.weight_decay)
-    scheduler = make_scheduler(optimizer, config.epochs * steps_per_epoch, config.lr_min)
+    scheduler = make_scheduler(optimizer, config.epochs * steps_per_epoch, config.lr_min, config.warmup_steps)
     run.restore_optimizer(optimizer, scheduler)
     stepper = make_stepper(run.model, Batches(run.data.train, config, device), optimizer, scheduler, run.gens)
     hook = None if on_epoch_end is None else (lambda epoch, histories: on_epoch_end(epoch, histories[0]))

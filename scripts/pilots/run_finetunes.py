@@ -1,0 +1,67 @@
+"""Run the fine-tunes of a study's cells one at a time on given ID data files, with the sweep's
+own fine-tune configs (``sweep.cell._finetune_config``: per-backbone settings from
+``optim.models``), without generating the study's other data (pretraining, OOD, Navier-Stokes).
+Only for ``none`` cells (nothing to pretrain). Each run writes OUT/<cell id>/<fine-tune id>/
+metrics.json; finished runs are skipped. Then OUT/runs.csv: one row per run.
+
+    python scripts/pilots/run_finetunes.py PARAMS.yaml DATA_DIR OUT [--models a,b] [--seeds 0,1]
+
+DATA_DIR holds train_id.h5, valid_id.h5 and test_id.h5 (heat + advection + Burgers, laptop sizes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("params")
+    ap.add_argument("data")
+    ap.add_argument("out")
+    ap.add_argument("--models", default=None, help="comma-separated grid.models labels (default: all)")
+    ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: all)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+
+    from pde_lib.params import load_params
+    from pde_lib.sweep import cell as cell_mod
+    from pde_lib.sweep.grid import expand_grid, finetunes
+    from pde_lib.training import run_training
+
+    params = load_params(args.params)
+    data = Path(args.data)
+    paths = {f"{split}_id": data / f"{split}_id.h5" for split in ("train", "valid", "test")}
+    models = args.models.split(",") if args.models else list(params.grid.models)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    out = Path(args.out)
+    rows = []
+    for label in models:  # backbone by backbone, so a partial run still compares within one
+        for cell in expand_grid(params):
+            if cell.model != label or cell.strategy != "none" or (seeds is not None and cell.seed not in seeds):
+                continue
+            for ft in finetunes(params, cell):
+                run_dir = out / cell.id / ft.id
+                metrics_path = run_dir / "metrics.json"
+                if not metrics_path.exists():
+                    cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
+                    cfg.resume = False
+                    run_training(cfg)
+                m = json.loads(metrics_path.read_text())
+                rows.append({"model": cell.model, "backbone": cell.backbone, "pde": ft.pde, "samples": ft.samples,
+                             "seed": cell.seed, "epochs": m["params"]["epochs"],
+                             "batch_size": m["params"]["batch_size"], "steps": m["params"]["epochs"] * -(-ft.samples // m["params"]["batch_size"]),
+                             "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"],
+                             "best_epoch": m["best_epoch"], "test_copy_last_rel_l2": m["test_copy_last_rel_l2"],
+                             "n_params": m["n_params"], "wall_time_s": m["wall_time_s"]})
+                print(f"{cell.id} {ft.id}: test {m['test_rel_l2']:.4f} (copy-last {m['test_copy_last_rel_l2']:.4f}), "
+                      f"best epoch {m['best_epoch']}/{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
+                pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
+
+
+if __name__ == "__main__":
+    main()
