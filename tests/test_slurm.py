@@ -29,7 +29,9 @@ SLURM_CPU = ROOT / "parameters" / "machines" / "slurm_cpu.yaml"
 SLURM_GPU = ROOT / "parameters" / "machines" / "slurm.yaml"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
-#: 4 cells (2 strategies x 2 seeds) of 4 fine-tunes each, a few seconds per cell
+#: 8 cells (2 strategies x 4 seeds) of 4 fine-tunes each, a few seconds per cell: enough work left
+#: after the scancel for the cluster to drop the lost job (distributed's lost-worker timeout, 15 s)
+#: and keep_jobs to replace it (with 4 cells a fast machine finished before the job was dropped)
 MICRO = {
     "name": "micro_slurm",
     "data": {"seed": 0, "pretrain_samples": 2, "samples": {"train": 2, "valid": 1, "test": 1},
@@ -38,7 +40,7 @@ MICRO = {
     "finetune": {"epochs": 1, "batch_size": 2, "samples": [1, 2], "pdes": ["heat", "advection"],
                  "distributions": ["id"], "navier_stokes": False},
     "grid": {"models": {"fno2d": {"width": 4, "modes": 2, "n_layers": 1, "projection_width": 4}},
-             "strategies": ["none", "transfer"], "augmentations": [[]], "seeds": [0, 1]},
+             "strategies": ["none", "transfer"], "augmentations": [[]], "seeds": [0, 1, 2, 3]},
 }
 
 
@@ -188,7 +190,7 @@ def test_sweep_through_slurm_survives_a_cancelled_job_and_equals_the_local_run(s
             subprocess.run(["scancel", "-n", job_name], check=False)
     print(log)
     assert proc.returncode == 0, log
-    assert "4 cells (0 already done, 4 run, 0 failed)" in log
+    assert "8 cells (0 already done, 8 run, 0 failed)" in log
     assert "worker job(s) lost" in log and "submitting a replacement" in log
     # the jobs this sweep submitted: the two first, the cancelled one among them, and a replacement
     jobs = [int(j) for j in queue_before.split() if j.isdigit()]
