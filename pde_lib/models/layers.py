@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -37,10 +37,11 @@ def from_grid_major(v: torch.Tensor) -> torch.Tensor:
     return v.reshape(n * m, b * c).T.contiguous().reshape(b, c, n, m)
 
 
-def mlp(dims: Sequence[int], layer: type[nn.Linear] = nn.Linear) -> nn.Sequential:
-    """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer), acting on the
-    last dimension; ``layer`` is the linear layer class (``PointwiseLinear`` for channels-last
-    feature maps whose checkpoints may hold 1x1-convolution weights)."""
+def mlp(dims: Sequence[int], layer: Callable[[int, int], nn.Module] = nn.Linear) -> nn.Sequential:
+    """A GELU MLP dims[0] -> ... -> dims[-1] (no activation after the last layer). ``layer(d_in,
+    d_out)`` builds each linear map: ``nn.Linear`` / ``PointwiseLinear`` act on the last dimension
+    (the latter for channels-last maps whose checkpoints may hold 1x1-convolution weights); a 1x1
+    ``nn.Conv2d`` acts on (B, C, N, N)."""
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
         layers.append(layer(d_in, d_out))
