@@ -130,3 +130,20 @@ def test_a_pde_may_have_its_own_target_frame(tmp_path):
     raw["finetune"]["target_frames"] = {"advektion": 9}
     with pytest.raises(ConfigError, match="unknown PDE 'advektion'"):
         validate_params(raw)
+
+
+def test_finetunes_may_validate_every_k_epochs(tmp_path):
+    """``finetune.eval_every`` reaches every fine-tune's config; at its default 1 it is left out of
+    the frozen parameters (old sweep folders still resume); 0 is refused with the key named."""
+    raw = laptop_raw()
+    assert "eval_every" not in validate_params(copy.deepcopy(raw)).to_plain()["finetune"]
+    raw["finetune"]["eval_every"] = 5
+    p = validate_params(raw)
+    assert p.to_plain()["finetune"]["eval_every"] == 5
+    paths = dataset_paths(p, tmp_path)
+    cell = next(c for c in expand_grid(p) if c.model == "unet" and c.strategy == "transfer")
+    assert {cell_mod._finetune_config(cell, ft, p, "cpu", paths, None, tmp_path / ft.id, False).eval_every
+            for ft in finetunes(p, cell)} == {5}
+    raw["finetune"]["eval_every"] = 0
+    with pytest.raises(ConfigError, match="finetune.eval_every"):
+        validate_params(raw)

@@ -186,3 +186,26 @@ def test_a_study_without_subgrids_freezes_as_before():
     plain = p.to_plain()
     assert "subgrids" not in plain["grid"]
     assert plain == yaml.safe_load((ROOT / "notebooks" / "example_sweep" / "params.yaml").read_text())
+
+
+def test_a_subgrid_may_pretrain_on_its_own_fractions(tmp_path):
+    """Scaling in one study file: only the sub-grid that names ``pretrain_fractions`` pretrains at
+    them; the fraction-1 cells it shares with the others are listed once; its data files exist."""
+    from pde_lib.sweep.datasets import dataset_paths
+
+    subs = [{"name": "main", "models": ["fno2d"], "strategies": ["none", "transfer"]},
+            {"name": "scaling", "models": ["fno2d"], "strategies": ["none", "transfer"], "seeds": [0],
+             "pretrain_fractions": ["1/3", 1]}]
+    raw = _with_subgrids(subs)
+    raw["data"]["pretrain_samples"] = 3
+    p = validate_params(raw, "sub.yaml")
+    ids = [c.id for c in expand_grid(p)]
+    assert ids == ["fno2d__none__none__s0", "fno2d__none__none__s1", "fno2d__transfer__none__s0",
+                   "fno2d__transfer__none__s1", "fno2d__transfer__none__s0__pf1of3"]
+    assert sorted(n for n in dataset_paths(p, tmp_path) if n.startswith("pretrain")) == ["pretrain_id_p1", "pretrain_id_p3"]
+    plain = p.to_plain()
+    assert "pretrain_fractions" not in plain["grid"]["subgrids"][0]
+    assert validate_params(json.loads(json.dumps(plain)), "frozen.yaml").to_plain() == plain
+    raw["grid"]["subgrids"][1]["pretrain_fractions"] = ["2/3x"]
+    with pytest.raises(ConfigError, match=r"grid.subgrids\[1\].pretrain_fractions"):
+        validate_params(raw, "sub.yaml")

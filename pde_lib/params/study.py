@@ -112,6 +112,8 @@ FINETUNE = Section({
     "target_frames": (Mapping(PDE_NAME, Int(min=1)), dict),
     "augmentation_ratio": (Float(min=0, max=1), 0.5),
     "resume": (Bool(), True),   # continue a half-done fine-tune from its checkpoint (exact)
+    # validate (and select the model) every K epochs and after the last (1: after every epoch)
+    "eval_every": (Int(min=1), 1),
 })
 
 
@@ -147,6 +149,8 @@ SUBGRID = Section({
     "strategies": (Optional(List(STRATEGY_NAME, min_len=1, unique=True)), None),
     "augmentations": (Optional(List(List(AUGMENTATION_NAME, unique=True), min_len=1, unique=True)), None),
     "seeds": (Optional(List(Int(min=0), min_len=1, unique=True)), None),
+    # pretraining-set fractions of this sub-grid's pretrained cells (unset: pretrain.fractions)
+    "pretrain_fractions": (Optional(List(FractionSpec(), min_len=1, unique=True)), None),
     "finetune": (Section({
         "tasks": (Optional(List(Str(TASKS), min_len=1, unique=True)), None),
         "samples": (Optional(List(Int(min=1), min_len=1, unique=True)), None),
@@ -297,6 +301,11 @@ class StudyParams(AttrDict):
                 del data[key]
         if plain.get("finetune", {}).get("target_frames", 0) == {}:
             del plain["finetune"]["target_frames"]
+        if plain.get("finetune", {}).get("eval_every", 0) == 1:
+            del plain["finetune"]["eval_every"]
+        for sub in plain.get("grid", {}).get("subgrids") or []:
+            if sub.get("pretrain_fractions", 0) is None:
+                del sub["pretrain_fractions"]
         optim = plain.get("optim", {})
         for key, default in OPTIM_LATER_DEFAULTS.items():
             if key in optim and optim[key] == default:

@@ -103,7 +103,7 @@ def _finetune_config(cell: Cell, ft: FineTune, params, device: str, paths, init:
                target_frame=(f.get("target_frames") or {}).get(ft.pde, f.target_frame),
                augmentation=list(cell.augmentation), augmentation_ratio=f.augmentation_ratio,
                resume=bool(f.resume), progress=progress, cuda_graphs=bool(cuda_graphs),
-               subset_draw=params.data.get("subset_draw", "prefix"))
+               subset_draw=params.data.get("subset_draw", "prefix"), eval_every=int(f.get("eval_every", 1)))
     return _train_config(cfg)
 
 

@@ -25,12 +25,21 @@ def _overrides(params) -> dict:
     return {pde: {k: v for k, v in o.items() if v is not None} for pde, o in params.data.solver.items()}
 
 
+def pretrain_fractions(params) -> list:
+    """Every pretraining-set fraction the study uses: ``pretrain.fractions``, then those only
+    sub-grids name (``grid.subgrids[].pretrain_fractions``), first occurrence first."""
+    out = list(params.pretrain.fractions)
+    for sub in params.grid.get("subgrids") or []:
+        out += [f for f in (sub.get("pretrain_fractions") or []) if f not in out]
+    return out
+
+
 def dataset_specs(params) -> dict[str, GenerationParams]:
     """Logical name -> generation parameters of every file the study needs."""
     d = params.data
     specs: dict[str, GenerationParams] = {}
     over = _overrides(params)
-    for frac in params.pretrain.fractions:
+    for frac in pretrain_fractions(params):
         n = pretrain_file_samples(params, frac)
         specs[f"pretrain_id_p{n}"] = GenerationParams(
             pdes=list(BASE_PDES), split="pretrain", distribution="id", samples_per_pde=n,

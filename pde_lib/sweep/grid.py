@@ -95,10 +95,11 @@ class Cell:
         return cls(**d)
 
 
-def _product(params, models, strategies, augmentations, seeds) -> list[Cell]:
+def _product(params, models, strategies, augmentations, seeds, fractions=None) -> list[Cell]:
     """Cells of one full product, in the fixed order model, strategy, augmentation, fraction,
-    seed (file order of each list)."""
+    seed (file order of each list); ``fractions`` None: ``pretrain.fractions``."""
     g = params.grid
+    fractions = list(fractions) if fractions else list(params.pretrain.fractions)
     cells = []
     for label in models:
         kwargs = g.models[label]
@@ -106,8 +107,7 @@ def _product(params, models, strategies, augmentations, seeds) -> list[Cell]:
         kw = {k: v for k, v in kwargs.items() if k != "model"}
         for strategy in strategies:
             for aug in augmentations:
-                fractions = params.pretrain.fractions if strategy != "none" else [Fraction(1)]
-                for frac in fractions:
+                for frac in (fractions if strategy != "none" else [Fraction(1)]):
                     for seed in seeds:
                         cells.append(Cell(model=label, backbone=backbone, strategy=strategy,
                                           augmentation=tuple(aug), seed=seed,
@@ -122,7 +122,8 @@ def subgrid_cells(params) -> list[tuple[dict, list[Cell]]]:
     subs = g.get("subgrids") or [{"name": "grid", "description": "", "models": list(g.models),
                                   "strategies": g.strategies, "augmentations": g.augmentations,
                                   "seeds": g.seeds, "finetune": {k: params.finetune[k] for k in FINETUNE_KEYS}}]
-    return [(sub, _product(params, sub["models"], sub["strategies"], sub["augmentations"], sub["seeds"]))
+    return [(sub, _product(params, sub["models"], sub["strategies"], sub["augmentations"], sub["seeds"],
+                           sub.get("pretrain_fractions")))
             for sub in subs]
 
 
