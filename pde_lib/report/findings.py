@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pde_lib.report.aggregate import improvement_summary, paired_improvement, select
-from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue
 from pde_lib.report.multiple import holm, mark_holm
+from pde_lib.report.trend import level_trend
 from pde_lib.report.verdicts import RESOLUTION_PCT, TREND_WORDS, verdict
 
 #: the paper's claims, numbered as in the README's Findings
@@ -89,23 +89,11 @@ def scarcity_trend(results: pd.DataFrame, model: str = "fno2d", augmentation: st
     error more at n_min than at n_max). Columns: strategy, n_min, n_max, n_seeds, extra_gain,
     ci_low, ci_high, p_value."""
     rows = _id_rows(results, model=model, augmentation=augmentation)
-    paired = paired_improvement(rows)
-    out = []
-    for strategy, sub in paired.groupby("strategy", sort=True):
-        n_min, n_max = sub["samples"].min(), sub["samples"].max()
-        if n_min == n_max:
-            continue
-        per_seed = sub.groupby(["seed", "samples"])["log_ratio"].mean().unstack("samples")
-        d = (per_seed[n_min] - per_seed[n_max]).dropna().to_numpy()
-        n = len(d)
-        centre, sd = (float(d.mean()), float(d.std(ddof=1))) if n > 1 else (float(d.mean()) if n else np.nan, 0.0)
-        lo, hi = t_bounds([centre], [sd], [n], min_seeds=MIN_SEEDS)
-        pct = lambda v: 100.0 * (1.0 - np.exp(v))  # noqa: E731
-        out.append({"strategy": strategy, "n_min": int(n_min), "n_max": int(n_max), "n_seeds": n,
-                    "extra_gain": pct(centre), "ci_low": float(pct(hi[0])), "ci_high": float(pct(lo[0])),
-                    "p_value": float(t_pvalue([centre], [sd], [n])[0])})
-    return pd.DataFrame(out, columns=["strategy", "n_min", "n_max", "n_seeds", "extra_gain", "ci_low", "ci_high",
-                                      "p_value"])
+    trend = level_trend(paired_improvement(rows), ["strategy"], "samples", favour="min")
+    trend = trend.rename(columns={"level": "n_min", "versus": "n_max"})
+    if len(trend):
+        trend["n_min"], trend["n_max"] = trend["n_min"].astype(int), trend["n_max"].astype(int)
+    return trend[["strategy", "n_min", "n_max", "n_seeds", "extra_gain", "ci_low", "ci_high", "p_value"]]
 
 
 def scarcity_family(results: pd.DataFrame, model: str = "fno2d", augmentation: str = "none",
