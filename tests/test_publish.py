@@ -131,3 +131,29 @@ def test_publish_needs_a_wall_time_when_the_run_log_cannot_give_it(finished, tmp
 def test_publish_refuses_a_folder_that_is_not_a_sweep(tmp_path):
     with pytest.raises(ConfigError, match="not a sweep folder"):
         publish_sweep(tmp_path, tmp_path / "dest")
+
+
+def test_the_pretext_table_lists_every_pretraining_with_its_held_out_figure(finished, tmp_path):
+    """pretext.csv (the manipulation check): one row per pretrained cell with its coordinates and the
+    held-out figure its PRETRAINED.json recorded; published next to results.csv."""
+    import shutil
+
+    from pde_lib.sweep.results import PRETEXT_COLUMNS, collect_pretext
+
+    sweep = tmp_path / "sweep"
+    shutil.copytree(finished, sweep)
+    marker = sweep / "cells" / "fno2d__transfer__none__s1" / "pretrain" / "PRETRAINED.json"
+    record = json.loads(marker.read_text())
+    record["final"].update(holdout_metric="loss", holdout_value=0.25, holdout_reference=1.0,
+                           holdout_reference_is="the zero field (relative L2 error 1)", holdout_skill=0.75)
+    marker.write_text(json.dumps(record))
+    table = collect_pretext(sweep)
+    assert list(table.columns) == PRETEXT_COLUMNS
+    assert list(table.cell_id) == ["fno2d__transfer__none__s0", "fno2d__transfer__none__s1"]
+    assert list(table.strategy) == ["transfer", "transfer"] and list(table.seed) == [0, 1]
+    row = table.iloc[1]
+    assert (row.holdout_metric, row.holdout_value, row.holdout_skill) == ("loss", 0.25, 0.75)
+    assert table.iloc[0].holdout_skill is None or pd.isna(table.iloc[0].holdout_skill)
+    publish_sweep(sweep, tmp_path / "dest")
+    published = pd.read_csv(tmp_path / "dest" / "pretext.csv")
+    assert published.holdout_skill.tolist()[1] == 0.75

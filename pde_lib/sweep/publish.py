@@ -20,13 +20,13 @@ from pde_lib.params import load_machine, load_params
 from pde_lib.report.header import params_file
 from pde_lib.sweep.cell import is_done
 from pde_lib.sweep.grid import expand_grid
-from pde_lib.sweep.results import CURVES_FILE, PER_SAMPLE_FILE, RESULTS_FILE, refresh_results
+from pde_lib.sweep.results import CURVES_FILE, PER_SAMPLE_FILE, PRETEXT_FILE, RESULTS_FILE, refresh_results
 from pde_lib.sweep.runlog import RUNS_FILE, read_runs, utc_now
 from pde_lib.utils.atomic import atomic_path, write_json
 from pde_lib.utils.provenance import machine_info
 
 RUN_FILE = "run.json"
-PUBLISHED_FILES = (RESULTS_FILE, PER_SAMPLE_FILE, "params.yaml", "machine.yaml", "sweep.json",
+PUBLISHED_FILES = (RESULTS_FILE, PER_SAMPLE_FILE, PRETEXT_FILE, "params.yaml", "machine.yaml", "sweep.json",
                    "datasets.json", RUNS_FILE)
 #: published gzipped, as ``<name>.gz`` (byte-identical for the same content: no time stamp inside)
 PUBLISHED_GZIPPED = (CURVES_FILE,)

@@ -6,7 +6,10 @@
 - ``per_sample.csv``: one row per (fine-tune, test sample) from each fine-tune's
   ``test_per_sample.json`` (columns ``pde_lib.report.per_sample.PER_SAMPLE_COLUMNS``);
 - ``curves.csv``: one row per (fine-tune, evaluated epoch) with the valid error, from each
-  ``metrics.json``'s ``valid_curve`` (columns ``pde_lib.report.fairness.CURVE_COLUMNS``).
+  ``metrics.json``'s ``valid_curve`` (columns ``pde_lib.report.fairness.CURVE_COLUMNS``);
+- ``pretext.csv``: one row per finished pretraining (``cells/*/pretrain/PRETRAINED.json``) with
+  the cell's coordinates and its held-out pretext figure against its reference (columns
+  ``PRETEXT_COLUMNS``): the manipulation check of each strategy, next to the fine-tunes it feeds.
 
 Both are written atomically with full float precision, so the same runs give the same bytes.
 ``pde_lib.report`` computes statistics, tables and plots over them."""
@@ -29,6 +32,10 @@ from pde_lib.utils.atomic import write_text
 RESULTS_FILE = "results.csv"
 PER_SAMPLE_FILE = "per_sample.csv"
 CURVES_FILE = "curves.csv"
+PRETEXT_FILE = "pretext.csv"
+#: the held-out pretext figures of a pretraining run (``pretraining.loop.holdout_figure``)
+PRETEXT_METRICS = ["holdout_metric", "holdout_value", "holdout_reference", "holdout_reference_is", "holdout_skill"]
+PRETEXT_COLUMNS = ["model", "backbone", "strategy", "augmentation", "pretrain_fraction", "seed"] + PRETEXT_METRICS + ["cell_id"]
 
 
 def finetune_row(cell: Cell, ft: FineTune, metrics: dict) -> dict:
@@ -105,10 +112,25 @@ def collect_curves(sweep_dir: str | Path) -> pd.DataFrame:
     return df.sort_values(["cell_id", "finetune_id", "epoch"], kind="mergesort").reset_index(drop=True)
 
 
+def collect_pretext(sweep_dir: str | Path) -> pd.DataFrame:
+    """One row per finished pretraining run of the sweep (``PRETEXT_COLUMNS``): the coordinates of
+    its cell (from the cell's ``DONE.json``, or, for a cell still running, its id) and the held-out
+    figures its ``PRETRAINED.json`` recorded (empty where a run predates them); sorted by cell."""
+    rows = []
+    for path in sorted(Path(sweep_dir).glob("cells/*/pretrain/PRETRAINED.json")):
+        record = json.loads(path.read_text())
+        final = record.get("final") or {}
+        done = path.parent.parent / "DONE.json"
+        coords = Cell.from_dict(json.loads(done.read_text())["cell"]).coordinates() if done.exists() else {}
+        rows.append({**coords, **{k: final.get(k) for k in PRETEXT_METRICS}, "cell_id": path.parent.parent.name})
+    return pd.DataFrame(rows, columns=PRETEXT_COLUMNS).sort_values("cell_id", kind="mergesort").reset_index(drop=True)
+
+
 def refresh_results(sweep_dir: str | Path) -> Path:
-    """(Re)write ``sweep_dir/results.csv``, ``per_sample.csv`` and ``curves.csv`` from every
-    finished fine-tune on disk; returns the results.csv path."""
+    """(Re)write ``sweep_dir/results.csv``, ``per_sample.csv``, ``curves.csv`` and ``pretext.csv``
+    from every finished fine-tune and pretraining on disk; returns the results.csv path."""
     sweep_dir = Path(sweep_dir)
+    write_text(sweep_dir / PRETEXT_FILE, collect_pretext(sweep_dir).to_csv(index=False, float_format="%.17g"))
     write_per_sample(collect_per_sample(sweep_dir), sweep_dir / PER_SAMPLE_FILE)
     write_text(sweep_dir / CURVES_FILE, collect_curves(sweep_dir).to_csv(index=False, float_format="%.17g"))
     return write_results(collect_results(sweep_dir), sweep_dir / RESULTS_FILE)
