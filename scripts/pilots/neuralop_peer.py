@@ -51,6 +51,14 @@ def register_peer():
         def decode(self, h):
             return h
 
+        def state_dict(self, *args, **kwargs):
+            """Tensors only: neuraloperator adds its init kwargs as ``_metadata`` (a dict), which
+            the engine's best-state snapshot (tensor copies) cannot hold."""
+            sd = super().state_dict(*args, **kwargs)
+            for key in [k for k, v in sd.items() if not isinstance(v, torch.Tensor)]:
+                del sd[key]
+            return sd
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
