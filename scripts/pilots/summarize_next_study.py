@@ -1,7 +1,7 @@
 """Tables of the pilots that size the next study (issue 28 -> 29): one row per fine-tune and one
 per (model label, PDE), from the run folders written by run_finetunes.py / neuralop_peer.py.
 
-    python scripts/pilots/summarize_next_study.py OUT_DIR ROOT [ROOT ...] [--pair BASE,OTHER] [--models a,b]
+    python scripts/pilots/summarize_next_study.py OUT_DIR ROOT [ROOT ...] [--pair BASE,OTHER ...] [--models a,b]
 
 Writes OUT_DIR/runs.csv (per run: test / valid error, best epoch, the convergence rule's
 ``best_fraction`` and ``converged``, the last-fifth gain, wall and CPU seconds, load average) and
@@ -109,7 +109,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("roots", nargs="+")
-    ap.add_argument("--pair", default=None, help="BASE,OTHER: model labels compared seed by seed")
+    ap.add_argument("--pair", action="append", default=[],
+                    help="BASE,OTHER: model labels compared seed by seed (repeatable)")
     ap.add_argument("--models", default=None, help="comma-separated model labels to keep (default: all)")
     args = ap.parse_args()
     out = Path(args.out)
@@ -120,7 +121,8 @@ def main() -> None:
     summary = summarize(runs)
     tables = [("runs.csv", runs), ("summary.csv", summary)]
     if args.pair:
-        tables.append(("pair.csv", pair_table(runs, *args.pair.split(","))))
+        tables.append(("pair.csv", pd.concat([pair_table(runs, *pair.split(",")) for pair in args.pair],
+                                             ignore_index=True)))
     for name, df in tables:
         df.to_csv(out / (name + ".tmp"), index=False, float_format="%.6g")
         os.replace(out / (name + ".tmp"), out / name)
