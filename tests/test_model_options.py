@@ -1,5 +1,5 @@
 """Backbone options added for issue 28 (DeepONet2D's 2-D Fourier trunk; OFormer2D's geometric
-rotary ladder, Galerkin Q/K/V initialisation and output MLP): shapes, gradients reach every
+rotary ladder, Galerkin Q/K/V initialisation and output MLP; FNO2D's gated channel MLP): shapes, gradients reach every
 parameter, a tiny batch is overfitted, and the defaults keep the old architecture and config."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ torch.set_num_threads(1)
 
 #: variant label -> (backbone, options)
 VARIANTS = {
+    "fno2d-channel-mlp": ("fno2d", dict(channel_mlp=True)),
     "deeponet2d-fourier2d": ("deeponet2d", dict(trunk_features="fourier2d")),
     "oformer2d-geometric": ("oformer2d", dict(rotary="geometric")),
     "oformer2d-galerkin-init": ("oformer2d", dict(qkv_init="galerkin")),
@@ -90,7 +91,8 @@ def test_option_config_round_trip(label):
         assert torch.allclose(again(frames, g, coeffs), model(frames, g, coeffs))
 
 
-@pytest.mark.parametrize("name, defaults", [("deeponet2d", dict(trunk_features="axis")),
+@pytest.mark.parametrize("name, defaults", [("fno2d", dict(channel_mlp=False)),
+                                            ("deeponet2d", dict(trunk_features="axis")),
                                             ("oformer2d", dict(rotary="linear", qkv_init="default", output_mlp=False,
                                                                kv_norm="layer"))])
 def test_defaults_keep_the_old_config_and_weights(name, defaults):
@@ -106,7 +108,8 @@ def test_defaults_keep_the_old_config_and_weights(name, defaults):
     assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.mark.parametrize("name, kwargs", [("deeponet2d", dict(trunk_features="radial")),
+@pytest.mark.parametrize("name, kwargs", [("fno2d", dict(channel_mlp=1)),
+                                          ("deeponet2d", dict(trunk_features="radial")),
                                           ("oformer2d", dict(rotary="log")),
                                           ("oformer2d", dict(qkv_init="zeros")),
                                           ("oformer2d", dict(output_mlp="yes")),
@@ -148,3 +151,23 @@ def test_instance_norm_normalises_each_channel_over_the_points():
     out = instance_norm(t)
     assert torch.allclose(out.mean(dim=2), torch.zeros(2, 3, 4), atol=1e-5)
     assert torch.allclose(out.var(dim=2, unbiased=False), torch.ones(2, 3, 4), atol=1e-3)
+
+
+def test_fno2d_channel_mlp_adds_a_gated_mlp_per_block():
+    """width w, L blocks: each adds w -> w/2 -> w (with biases) and a gate of w ones; at the
+    initial gate the block is u -> M(gelu(u)) + v, so zeroing M's last layer leaves sigma(v) per block."""
+    sizes = dict(width=8, modes=2, n_layers=2, projection_width=8)
+    plain, extra = build_model("fno2d", **sizes), build_model("fno2d", **sizes, channel_mlp=True)
+    w, hid, L = 8, 4, 2
+    assert n_params(extra) - n_params(plain) == L * (w * hid + hid + hid * w + w + w)
+    assert torch.equal(extra.channel_gate.detach(), torch.ones(L, w))
+    with torch.no_grad():
+        for m in extra.channel_mlp:
+            m[-1].weight.zero_()
+            m[-1].bias.zero_()
+    frames, g, _ = batch(16, b=2)
+    from pde_lib.models.layers import to_grid_major
+    with torch.no_grad():
+        v = extra.lift(to_grid_major(extra.assemble_input(frames, g)))
+        expect = torch.nn.functional.gelu(v)  # block 1: gelu(0 + v); block 2 (last): 0 + v
+        assert torch.allclose(extra.features(frames, g), expect, atol=1e-6)

@@ -5,6 +5,15 @@
     h = v_L (no activation after the last layer) the feature map, (B, width, N, N)
     y = Q(h)                                     projection MLP width -> projection_width -> 1
 
+Option ``channel_mlp`` (default off, the original block above): every Fourier block also mixes
+the channels point-wise after its activation, with a skip gated per channel,
+
+    u_l = sigma(K_l v_l + W_l v_l)
+    v_{l+1} = sigma(M_l u_l + g_l * v_l)         M_l: MLP width -> width/2 -> width, g_l in R^width
+                                                 (initialised to 1); no sigma after the last block
+
+the block form of neuraloperator 2.0's FNO (its default "channel MLP" with a soft-gating skip).
+
 The spectral convolution multiplies the ``modes`` x ``modes`` lowest Fourier modes of each quadrant
 pair (kx >= 0 and kx < 0, ky >= 0 as in rfft) by learned complex matrices (width x width); all
 higher modes are dropped. Since the domain is periodic no padding is used.
@@ -21,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pde_lib.errors import ConfigError
 from pde_lib.models.base import MODELS, Backbone, checked_int
 from pde_lib.models.layers import PointwiseLinear, from_grid_major, mlp, to_grid_major
 from pde_lib.models.truncated_dft import truncated_irfft2, truncated_rfft2
@@ -60,7 +70,9 @@ class SpectralConv2d(nn.Module):
 @MODELS.register("fno2d")
 class FNO2D(Backbone):
     """Fourier neural operator. Size kwargs: ``width`` (48), ``modes`` per axis (4),
-    ``n_layers`` Fourier layers (4), ``projection_width`` hidden size of the projection MLP (128)."""
+    ``n_layers`` Fourier layers (4), ``projection_width`` hidden size of the projection MLP (128);
+    option ``channel_mlp`` (False): a gated channel MLP in every block (module docstring). An
+    option at its default is left out of ``config``, so old checkpoints load."""
 
     name = "fno2d"
 
@@ -74,28 +86,41 @@ class FNO2D(Backbone):
         modes: int = 4,
         n_layers: int = 4,
         projection_width: int = 128,
+        channel_mlp: bool = False,
     ):
         width = checked_int(self.name, "width", width)
         modes = checked_int(self.name, "modes", modes)
         n_layers = checked_int(self.name, "n_layers", n_layers)
         projection_width = checked_int(self.name, "projection_width", projection_width)
+        if not isinstance(channel_mlp, bool):
+            raise ConfigError(f"model 'fno2d': channel_mlp must be true or false, got {channel_mlp!r}")
+        options = {"channel_mlp": True} if channel_mlp else {}  # at its default: not recorded
         super().__init__(
             in_frames, coeff_dim, condition_on_coeffs, coeff_scale,
-            width=width, modes=modes, n_layers=n_layers, projection_width=projection_width,
+            width=width, modes=modes, n_layers=n_layers, projection_width=projection_width, **options,
         )
         self.feature_channels = width
         self.lift = mlp([self.in_channels, width, width], layer=PointwiseLinear)
         self.spectral = nn.ModuleList(SpectralConv2d(width, modes) for _ in range(n_layers))
         self.pointwise = nn.ModuleList(PointwiseLinear(width, width) for _ in range(n_layers))
+        if channel_mlp:
+            hidden = max(1, width // 2)
+            self.channel_mlp = nn.ModuleList(mlp([width, hidden, width], layer=PointwiseLinear)
+                                             for _ in range(n_layers))
+            self.channel_gate = nn.Parameter(torch.ones(n_layers, width))
+        else:
+            self.channel_mlp = None
         self.project = mlp([width, projection_width, 1], layer=PointwiseLinear)
 
     def features(self, frames, grid, coeffs=None) -> torch.Tensor:
         """The feature map h, grid-major: (N, N, B, width)."""
         v = self.lift(to_grid_major(self.assemble_input(frames, grid, coeffs)))
+        last = len(self.spectral) - 1
         for i, (spectral, pointwise) in enumerate(zip(self.spectral, self.pointwise)):
-            v = spectral(v) + pointwise(v)
-            if i < len(self.spectral) - 1:
-                v = F.gelu(v)
+            u = spectral(v) + pointwise(v)
+            if self.channel_mlp is not None:
+                u = self.channel_mlp[i](F.gelu(u)) + self.channel_gate[i] * v
+            v = F.gelu(u) if i < last else u
         return v
 
     def encode(self, frames, grid, coeffs=None):

@@ -2,9 +2,10 @@
 own fine-tune configs (``sweep.cell._finetune_config``: per-backbone settings from
 ``optim.models``), without generating the study's other data (pretraining, OOD, Navier-Stokes).
 Only for ``none`` cells (nothing to pretrain). Each run writes OUT/<cell id>/<fine-tune id>/
-metrics.json; finished runs are skipped. Then OUT/runs.csv: one row per run.
+metrics.json and cost.json (the process's CPU seconds over the run, and the 1-minute load average
+before and after it); finished runs are skipped. Then OUT/runs.csv: one row per run.
 
-    python scripts/pilots/run_finetunes.py PARAMS.yaml DATA_DIR OUT [--models a,b] [--seeds 0,1]
+    python scripts/pilots/run_finetunes.py PARAMS.yaml DATA_DIR OUT [--models a,b] [--seeds 0,1] [--pdes burgers]
 
 DATA_DIR holds train_id.h5, valid_id.h5 and test_id.h5 (heat + advection + Burgers, laptop sizes)."""
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +28,7 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--models", default=None, help="comma-separated grid.models labels (default: all)")
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: all)")
+    ap.add_argument("--pdes", default=None, help="comma-separated PDEs to fine-tune on (default: the grid's)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -38,6 +42,7 @@ def main() -> None:
     paths = {f"{split}_id": data / f"{split}_id.h5" for split in ("train", "valid", "test")}
     models = args.models.split(",") if args.models else list(params.grid.models)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    pdes = args.pdes.split(",") if args.pdes else None
     out = Path(args.out)
     rows = []
     for label in models:  # backbone by backbone, so a partial run still compares within one
@@ -45,22 +50,35 @@ def main() -> None:
             if cell.model != label or cell.strategy != "none" or (seeds is not None and cell.seed not in seeds):
                 continue
             for ft in finetunes(params, cell):
+                if pdes is not None and ft.pde not in pdes:
+                    continue
                 run_dir = out / cell.id / ft.id
                 metrics_path = run_dir / "metrics.json"
                 if not metrics_path.exists():
                     cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
                     cfg.resume = False
+                    load_before, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
                     run_training(cfg)
+                    cost = {"cpu_time_s": time.process_time() - cpu0, "wall_total_s": time.perf_counter() - wall0,
+                            "load_before": load_before, "load_after": os.getloadavg()[0]}
+                    tmp = run_dir / "cost.json.tmp"  # atomic: temp file, then rename
+                    tmp.write_text(json.dumps(cost, indent=1))
+                    os.replace(tmp, run_dir / "cost.json")
                 m = json.loads(metrics_path.read_text())
+                cost_path = run_dir / "cost.json"
+                cost = json.loads(cost_path.read_text()) if cost_path.exists() else {}
                 rows.append({"model": cell.model, "backbone": cell.backbone, "pde": ft.pde, "samples": ft.samples,
-                             "seed": cell.seed, "epochs": m["params"]["epochs"],
+                             "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
                              "batch_size": m["params"]["batch_size"], "steps": m["params"]["epochs"] * -(-ft.samples // m["params"]["batch_size"]),
                              "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"],
                              "best_epoch": m["best_epoch"], "test_copy_last_rel_l2": m["test_copy_last_rel_l2"],
-                             "n_params": m["n_params"], "wall_time_s": m["wall_time_s"]})
+                             "n_params": m["n_params"], "wall_time_s": m["wall_time_s"],
+                             "cpu_time_s": cost.get("cpu_time_s"), "load_before": cost.get("load_before"),
+                             "load_after": cost.get("load_after")})
                 print(f"{cell.id} {ft.id}: test {m['test_rel_l2']:.4f} (copy-last {m['test_copy_last_rel_l2']:.4f}), "
                       f"best epoch {m['best_epoch']}/{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
-                pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
+                pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
+                os.replace(out / "runs.csv.tmp", out / "runs.csv")  # atomic
 
 
 if __name__ == "__main__":
