@@ -1,0 +1,79 @@
+"""Publish the pretext pilot: copy ``runs.csv`` and ``curves.csv`` (from ``pretext_learned.py``)
+to OUT_DIR with ``config.json`` (the parameter file, each backbone's resolved pretraining
+settings, the data file and its SHA-256 as the runs recorded it, the runs' git commits) and one
+figure per backbone: the held-out skill of each strategy against the epoch (left; 0 = the
+reference, 1 = perfect) and PICL's held-out contrastive loss (right; PICL has no reference, so
+no skill).
+
+    python scripts/pilots/pretext_learned_publish.py PARAMS.yaml RUN_DIR OUT_DIR"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from pde_lib.utils.atomic import atomic_path, write_json  # noqa: E402
+
+
+def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
+    c = curves[curves["backbone"] == backbone]
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 1.3]})
+    for strategy, g in c.groupby("strategy", sort=False):
+        if strategy == "picl":
+            ax2.plot(g["epoch"], g["value"], color="k", marker=".")
+            continue
+        ax.plot(g["epoch"], g["skill"], marker=".", label=f"{strategy} ({g['metric'].iloc[0]})")
+    ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+    ax.set(xlabel="pretraining epoch", ylabel="held-out skill (0: reference, 1: perfect)",
+           title=f"{backbone}: held-out pretext skill")
+    ax.legend(fontsize=7, ncol=2)
+    ax2.set(xlabel="pretraining epoch", ylabel="held-out contrastive loss", title="picl (no reference)")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
+def config_record(params_path: str, run_dir: Path) -> dict:
+    from pde_lib.params import load_params
+    from pde_lib.params.run_settings import run_settings
+
+    params = load_params(params_path)
+    runs = [json.loads(p.read_text()) for p in sorted(run_dir.glob("*/pretrain/pretrain_metrics.json"))]
+    first = runs[0]
+    return {"params_file": params_path, "params_text": Path(params_path).read_text(),
+            "models": {k: dict(v or {}) for k, v in params.grid.models.items()},
+            "pretrain_settings": {label: run_settings(params, label, "pretrain") for label in params.grid.models},
+            "holdout_fraction": first["params"]["holdout"], "n_samples": first["n_samples"],
+            "n_train": first["n_train"], "n_holdout": first["n_holdout"], "data": Path(first["data"]).name,
+            "data_sha256": sorted({r["data_sha256"] for r in runs}),
+            "git_commits": sorted({str(r["git_commit"]) for r in runs}),
+            "torch_threads": 1, "device": "cpu"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("params")
+    ap.add_argument("runs", help="the run folder of pretext_learned.py (holds runs.csv, curves.csv)")
+    ap.add_argument("out")
+    args = ap.parse_args()
+    run_dir, out = Path(args.runs), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("runs.csv", "curves.csv"):
+        shutil.copyfile(run_dir / name, out / name)
+    write_json(out / "config.json", config_record(args.params, run_dir))
+    curves = pd.read_csv(run_dir / "curves.csv")
+    for backbone in curves["backbone"].unique():
+        plot_backbone(curves, backbone, out / f"skill_{backbone}.png")
+
+
+if __name__ == "__main__":
+    main()
