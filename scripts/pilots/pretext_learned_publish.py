@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pde_lib.utils.atomic import atomic_path, write_json  # noqa: E402
@@ -25,16 +26,24 @@ from pde_lib.utils.atomic import atomic_path, write_json  # noqa: E402
 
 def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
     c = curves[curves["backbone"] == backbone]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 1.3]})
-    for strategy, g in c.groupby("strategy", sort=False):
+    fig, (ax, ax1, ax2) = plt.subplots(1, 3, figsize=(14, 4), gridspec_kw={"width_ratios": [3, 2, 1.4]})
+    for i, (strategy, g) in enumerate(c.groupby("strategy", sort=False)):
+        color = f"C{i}"
         if strategy == "picl":
             ax2.plot(g["epoch"], g["value"], color="k", marker=".")
             continue
-        ax.plot(g["epoch"], g["skill"], marker=".", label=f"{strategy} ({g['metric'].iloc[0]})")
-    ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+        ax.plot(g["epoch"], g["skill"], marker=".", color=color, label=f"{strategy} ({g['metric'].iloc[0]})")
+        if g["metric"].iloc[0] == "accuracy":  # cross-entropy against the uniform guess, ln(classes)
+            ax1.plot(g["epoch"], 1 - g["holdout_loss"] / np.log(1 / g["reference"]), marker=".", color=color,
+                     label=strategy)
+    for a in (ax, ax1):
+        a.axhline(0.0, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="pretraining epoch", ylabel="held-out skill (0: reference, 1: perfect)",
            title=f"{backbone}: held-out pretext skill")
     ax.legend(fontsize=7, ncol=2)
+    ax1.set(xlabel="pretraining epoch", ylabel="1 - cross-entropy / ln(classes)",
+            title="classification: held-out loss skill")
+    ax1.legend(fontsize=7)
     ax2.set(xlabel="pretraining epoch", ylabel="held-out contrastive loss", title="picl (no reference)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
