@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from pde_lib.utils.atomic import atomic_path, write_json  # noqa: E402
+from pde_lib.utils.atomic import atomic_path, write_json, write_text  # noqa: E402
 
 
 def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
@@ -49,6 +49,28 @@ def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
+
+
+def _f(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "-"
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
+
+
+def markdown_table(runs: pd.DataFrame) -> str:
+    """The runs as a markdown table (the README's), one row per run."""
+    head = ("| backbone | strategy | epochs | metric | held-out value | reference | skill | learned | p (> chance) "
+            "| settled epoch | last-third gain | plateau | loss skill | loss plateau | wall s | CPU s | load |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in runs.to_dict("records"):
+        ref = _f(r["reference"]) if r["strategy"] != "picl" else "none defined"
+        lines.append(f"| {r['backbone']} | {r['strategy']} | {r['epochs']} | {r['metric']} | {_f(r['value'], 4)} | {ref} "
+                     f"| {_f(r['skill'])} | {_f(r['learned'])} | {_f(r['p_above_chance'])} | {r['settled_epoch']} "
+                     f"| {_f(r['last_third_gain'])} | {_f(r['plateau'])} | {_f(r['loss_skill'])} "
+                     f"| {_f(r['loss_plateau'])} | {_f(r['wall_s'], 0)} | {_f(r['cpu_s'], 0)} | {_f(r['load_1min'], 1)} |")
+    return "\n".join(lines) + "\n"
 
 
 def config_record(params_path: str, run_dir: Path) -> dict:
@@ -79,6 +101,10 @@ def main() -> None:
     for name in ("runs.csv", "curves.csv"):
         shutil.copyfile(run_dir / name, out / name)
     write_json(out / "config.json", config_record(args.params, run_dir))
+    runs = pd.read_csv(run_dir / "runs.csv")
+    for col in ("learned", "plateau", "loss_plateau", "above_chance"):
+        runs[col] = runs[col].map({True: True, False: False, "True": True, "False": False})
+    write_text(out / "table.md", markdown_table(runs))
     curves = pd.read_csv(run_dir / "curves.csv")
     for backbone in curves["backbone"].unique():
         plot_backbone(curves, backbone, out / f"skill_{backbone}.png")
