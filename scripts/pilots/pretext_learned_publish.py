@@ -39,10 +39,10 @@ def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
     for a in (ax, ax1):
         a.axhline(0.0, color="grey", lw=0.8, ls="--")
     ax.set(xlabel="pretraining epoch", ylabel="held-out skill (0: reference, 1: perfect)",
-           title=f"{backbone}: held-out pretext skill")
+           title=f"{backbone}: held-out pretext skill (axis cut at -0.5)", ylim=(-0.5, 1.02))
     ax.legend(fontsize=7, ncol=2)
     ax1.set(xlabel="pretraining epoch", ylabel="1 - cross-entropy / ln(classes)",
-            title="classification: held-out loss skill")
+            title="classification: held-out loss skill", ylim=(-0.5, 1.02))
     ax1.legend(fontsize=7)
     ax2.set(xlabel="pretraining epoch", ylabel="held-out contrastive loss", title="picl (no reference)")
     fig.tight_layout()
