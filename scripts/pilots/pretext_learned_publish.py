@@ -43,7 +43,8 @@ def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
     ax.legend(fontsize=7, ncol=2)
     ax1.set(xlabel="pretraining epoch", ylabel="1 - cross-entropy / ln(classes)",
             title="classification: held-out loss skill", ylim=(-0.5, 1.02))
-    ax1.legend(fontsize=7)
+    if ax1.lines:
+        ax1.legend(fontsize=7)
     ax2.set(xlabel="pretraining epoch", ylabel="held-out contrastive loss", title="picl (no reference)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -70,6 +71,29 @@ def markdown_table(runs: pd.DataFrame) -> str:
                      f"| {_f(r['skill'])} | {_f(r['learned'])} | {_f(r['p_above_chance'])} | {r['settled_epoch']} "
                      f"| {_f(r['last_third_gain'])} | {_f(r['plateau'])} | {_f(r['loss_skill'])} "
                      f"| {_f(r['loss_plateau'])} | {_f(r['wall_s'], 0)} | {_f(r['cpu_s'], 0)} | {_f(r['load_1min'], 1)} |")
+    return "\n".join(lines) + "\n"
+
+
+def skill_matrix(runs: pd.DataFrame) -> str:
+    """Strategies x backbones: the last epoch's held-out skill, ``*`` where the figure had not
+    plateaued, ``(epochs)`` in the header; classification strategies also the held-out
+    cross-entropy's skill against ln(classes) (CE); picl: "no ref." and its loss plateau."""
+    backbones = list(dict.fromkeys(runs["backbone"]))
+    eps = {b: int(runs.loc[runs["backbone"] == b, "epochs"].max()) for b in backbones}
+    lines = ["| strategy | " + " | ".join(f"{b} ({eps[b]} ep.)" for b in backbones) + " |",
+             "|---|" + "---|" * len(backbones)]
+    for strategy in dict.fromkeys(runs["strategy"]):
+        cells = []
+        for b in backbones:
+            r = runs[(runs["backbone"] == b) & (runs["strategy"] == strategy)]
+            if r.empty:
+                cells.append("not run")
+                continue
+            r = r.iloc[0]
+            star = "" if r["plateau"] else "*"
+            ce = f" (CE {_f(r['loss_skill'], 2)})" if r["metric"] == "accuracy" else ""
+            cells.append(f"no ref.{star}" if strategy == "picl" else f"{_f(r['skill'], 2)}{star}{ce}")
+        lines.append(f"| {strategy} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -105,6 +129,7 @@ def main() -> None:
     for col in ("learned", "plateau", "loss_plateau", "above_chance"):
         runs[col] = runs[col].map({True: True, False: False, "True": True, "False": False})
     write_text(out / "table.md", markdown_table(runs))
+    write_text(out / "skill_matrix.md", skill_matrix(runs))
     curves = pd.read_csv(run_dir / "curves.csv")
     for backbone in curves["backbone"].unique():
         plot_backbone(curves, backbone, out / f"skill_{backbone}.png")
