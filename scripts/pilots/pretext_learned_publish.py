@@ -43,7 +43,7 @@ def plot_backbone(curves: pd.DataFrame, backbone: str, path: Path) -> None:
     ax.legend(fontsize=7, ncol=2)
     ax1.set(xlabel="pretraining epoch", ylabel="1 - cross-entropy / ln(classes)",
             title="classification: held-out loss skill", ylim=(-0.5, 1.02))
-    if ax1.lines:
+    if ax1.get_legend_handles_labels()[0]:
         ax1.legend(fontsize=7)
     ax2.set(xlabel="pretraining epoch", ylabel="held-out contrastive loss", title="picl (no reference)")
     fig.tight_layout()
