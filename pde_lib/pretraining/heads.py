@@ -68,7 +68,8 @@ class DenseHead(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         lift, _, conv, _, out = self.net
         a = F.gelu(periodic_conv_channels_last(F.gelu(channels_last_linear(_channels_last(h), lift)), conv))
-        return channels_last_linear(a, out).permute(0, 3, 1, 2)
+        # contiguous (B, out, N, N): the loss against an NCHW target is faster than on the view
+        return channels_last_linear(a, out).permute(0, 3, 1, 2).contiguous()
 
 
 class PointwiseHead(nn.Module):
@@ -81,8 +82,9 @@ class PointwiseHead(nn.Module):
                                  nn.Conv2d(hidden, out_channels, 1))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        lift, _, out = self.net
-        return channels_last_linear(F.gelu(channels_last_linear(_channels_last(h), lift)), out).permute(0, 3, 1, 2)
+        lift, _, proj = self.net
+        y = channels_last_linear(F.gelu(channels_last_linear(_channels_last(h), lift)), proj)
+        return y.permute(0, 3, 1, 2).contiguous()  # no copy for one output channel
 
 
 class NoHead(nn.Module):
