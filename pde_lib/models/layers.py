@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class PointwiseLinear(nn.Linear):
@@ -64,3 +65,51 @@ def periodic_features(grid: torch.Tensor, n_freq: int) -> torch.Tensor:
 def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
     """3x3 convolution with circular (periodic) padding."""
     return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, padding_mode="circular")
+
+
+class _PeriodicPad(torch.autograd.Function):
+    """(B, N, M, C) -> (B, N + 2, M + 2, C): the map with its last row / column wrapped in front
+    and its first behind (periodic padding by one). The backward folds the gradient of the wrapped
+    rows and columns back onto the rows and columns they copy, without the full-size zero tensors
+    autograd would allocate for each slice."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        x = torch.cat([x[..., -1:, :, :], x, x[..., :1, :, :]], dim=-3)
+        return torch.cat([x[..., -1:, :], x, x[..., :1, :]], dim=-2)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, g):
+        gc = g[..., 1:-1, :].clone()  # fold the columns: (B, N + 2, M, C)
+        gc[..., 0, :] += g[..., -1, :]
+        gc[..., -1, :] += g[..., 0, :]
+        gr = gc[..., 1:-1, :, :].clone()  # fold the rows: (B, N, M, C)
+        gr[..., 0, :, :] += gc[..., -1, :, :]
+        gr[..., -1, :, :] += gc[..., 0, :, :]
+        return gr
+
+
+def periodic_pad_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """(B, N, M, C) -> (B, N + 2, M + 2, C), contiguous: periodic padding by one grid point."""
+    return _PeriodicPad.apply(x)
+
+
+def periodic_conv_channels_last(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """(B, N, M, C_in) -> (B, N', M', C_out), contiguous: ``conv`` (a 3x3 ``nn.Conv2d`` with
+    circular padding 1, any stride) on the periodic map, the same map as ``conv`` on the
+    (B, C_in, N, M) layout. oneDNN computes it in channels-last memory format, its fastest for
+    8-64 channels, and returns channels-last, so no layout copy is made."""
+    y = F.conv2d(periodic_pad_channels_last(x).permute(0, 3, 1, 2), conv.weight, conv.bias, conv.stride)
+    return y.permute(0, 2, 3, 1).contiguous()  # a view when oneDNN returned channels-last
+
+
+def channels_last_linear(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """(..., C_in) -> (..., C_out): the 1x1 ``nn.Conv2d`` ``conv`` applied to a channels-last map,
+    as one matrix product ``x W^T + b`` with W its (out, in, 1, 1) weight."""
+    return F.linear(x, conv.weight.flatten(1), conv.bias)

@@ -11,6 +11,13 @@ With channels (c_0, ..., c_{L-1}) (default 16/32/64, L = 3 levels at N, N/2, N/4
 
 Block = (periodic 3x3 conv, GELU) x 2; Up = 2x2 transposed conv, stride 2.
 N must be divisible by 2^(L-1) (4 for the default: 32 and 64 both work).
+
+The layers are ``nn.Conv2d`` / ``nn.ConvTranspose2d`` / ``nn.MaxPool2d`` with the parameters they
+always had (checkpoints of any version load unchanged), but the network runs channels-last,
+(B, N, N, C) in memory: oneDNN's convolutions are fastest on that layout at 8-64 channels, the
+skip concatenation is along the last dimension and the 1x1 projection is one matrix product.
+``encode`` returns the (B, c_0, N, N) features as a channels-last view (``permute``, no copy).
+The outputs equal the NCHW network's up to float rounding.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from pde_lib.errors import ConfigError
 from pde_lib.models.base import MODELS, Backbone, checked_int
-from pde_lib.models.layers import conv3x3
+from pde_lib.models.layers import channels_last_linear, conv3x3, periodic_conv_channels_last
 
 
 def conv_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -35,6 +43,20 @@ def conv_block(c_in: int, c_out: int) -> nn.Sequential:
         conv3x3(c_in, c_out), nn.GELU(),
         conv3x3(c_out, c_out), nn.GELU(),
     )
+
+
+def block_channels_last(block: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """``conv_block``'s map on a channels-last (B, N, N, C_in) tensor -> (B, N, N, C_out)."""
+    conv1, _, conv2, _ = block
+    return F.gelu(periodic_conv_channels_last(F.gelu(periodic_conv_channels_last(x, conv1)), conv2))
+
+
+def _to_nchw(x: torch.Tensor) -> torch.Tensor:
+    return x.permute(0, 3, 1, 2)
+
+
+def _to_nhwc(x: torch.Tensor) -> torch.Tensor:
+    return x.permute(0, 2, 3, 1).contiguous()  # a view when x is channels-last in memory
 
 
 @MODELS.register("unet")
@@ -73,13 +95,14 @@ class UNet(Backbone):
         factor = 2 ** (self.levels - 1)
         if n % factor:
             raise ValueError(f"unet: N={n} must be divisible by {factor} for {self.levels} levels")
+        x = _to_nhwc(x)
         skips = []
         for l, block in enumerate(self.down):
-            x = block(x if l == 0 else self.pool(x))
+            x = block_channels_last(block, x if l == 0 else _to_nhwc(self.pool(_to_nchw(x))))
             skips.append(x)
         for l in reversed(range(self.levels - 1)):
-            x = self.merge[l](torch.cat([self.up[l](x), skips[l]], dim=1))
-        return x
+            x = block_channels_last(self.merge[l], torch.cat([_to_nhwc(self.up[l](_to_nchw(x))), skips[l]], dim=-1))
+        return _to_nchw(x)
 
     def decode(self, h):
-        return self.project(h)
+        return _to_nchw(channels_last_linear(h.permute(0, 2, 3, 1), self.project)).contiguous()

@@ -1,11 +1,25 @@
 """Pretext heads, shared by the strategies. Each reads a (B, C, N, N) map (backbone features, or
 its one-channel output) and is discarded after pretraining. All convolutions are periodic, and every
-head works at any resolution."""
+head works at any resolution.
+
+The layers are the ``nn.Conv2d`` they always were (same names, shapes and initialisation, so heads
+saved by any version load unchanged), but the forward passes run channels-last, (B, N, N, C): a
+1x1 convolution is one matrix product over the channel dimension (``channels_last_linear``) and
+oneDNN's 3x3 convolution gets the channels-last layout it is fastest on
+(``periodic_conv_channels_last``). The outputs equal the NCHW convolutions' up to float rounding."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+from pde_lib.models.layers import channels_last_linear, periodic_conv_channels_last
+
+
+def _channels_last(h: torch.Tensor) -> torch.Tensor:
+    """(B, C, N, M) -> (B, N, M, C), contiguous (a view when ``h`` is channels-last in memory)."""
+    return h.permute(0, 2, 3, 1).contiguous()
 
 
 def _conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
@@ -32,7 +46,9 @@ class ClassifierHead(nn.Module):
                                       nn.Linear(hidden, n_out))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        a = self.features(h)
+        lift, _, conv, _ = self.features
+        a = F.gelu(periodic_conv_channels_last(F.gelu(channels_last_linear(_channels_last(h), lift)), conv))
+        a = a.permute(0, 3, 1, 2)  # (B, hidden, N', N'), channels-last in memory
         pooled = torch.cat([self.pool(a), self.pool(a * a)], dim=1).flatten(1)
         return self.classify(pooled)
 
@@ -50,7 +66,10 @@ class DenseHead(nn.Module):
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.net(h)
+        lift, _, conv, _, out = self.net
+        a = F.gelu(periodic_conv_channels_last(F.gelu(channels_last_linear(_channels_last(h), lift)), conv))
+        # contiguous (B, out, N, N): the loss against an NCHW target is faster than on the view
+        return channels_last_linear(a, out).permute(0, 3, 1, 2).contiguous()
 
 
 class PointwiseHead(nn.Module):
@@ -63,7 +82,9 @@ class PointwiseHead(nn.Module):
                                  nn.Conv2d(hidden, out_channels, 1))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return self.net(h)
+        lift, _, proj = self.net
+        y = channels_last_linear(F.gelu(channels_last_linear(_channels_last(h), lift)), proj)
+        return y.permute(0, 3, 1, 2).contiguous()  # no copy for one output channel
 
 
 class NoHead(nn.Module):
