@@ -38,7 +38,7 @@ REL_TOL = 0.05
 ACC_TOL = 0.02
 PLATEAU_REL = 0.02
 ALPHA = 0.05
-CURVE_COLUMNS = ["epoch", "metric", "value", "reference", "skill"]
+HOLDOUT_CURVE_COLUMNS = ["epoch", "metric", "value", "reference", "skill"]
 
 
 def holdout_curve(metrics: dict) -> pd.DataFrame:
@@ -67,7 +67,7 @@ def holdout_curve(metrics: dict) -> pd.DataFrame:
             skill = 1.0 - v / ref
         metric = "loss"
     return pd.DataFrame({"epoch": np.arange(1, len(v) + 1), "metric": metric, "value": v,
-                         "reference": ref, "skill": skill})[CURVE_COLUMNS]
+                         "reference": ref, "skill": skill})[HOLDOUT_CURVE_COLUMNS]
 
 
 def _check(values: Sequence[float], metric: str) -> np.ndarray:
