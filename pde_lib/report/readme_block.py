@@ -90,8 +90,9 @@ def findings_block(evidence: dict, scale: pd.DataFrame, rates: dict, page: str, 
     stop = "; ".join(f"{run}: {100 * r['adaptive']:.1f}% instead of {100 * r['fixed']:.1f}% "
                      f"({r['n_first']} then up to {r['n_final']} seeds)" for run, r in rates.items())
     lines += ["", "The seed extensions were adaptive (more seeds only where the first ones left comparisons "
-              f"undecided: optional stopping); simulated under no effect, false helps / hurts: {stop}. The "
-              "pre-registered study with a fixed seed count will replace this evidence.", "", END]
+              f"undecided: optional stopping); simulated under no effect, false helps / hurts: {stop}. This is "
+              "pilot evidence: the pre-registered study v2 ([docs/preregistration.md](docs/preregistration.md): "
+              "8 seeds fixed in advance, seeds that draw their data, four backbones) will replace it.", "", END]
     return "\n".join(lines)
 
 
