@@ -6,7 +6,12 @@ one-sided at its ends, ``torch.gradient`` with ``edge_order=2``) with the frame 
 
 Targets are (B, 5 W, N, N), ordered [derivative][frame], each derivative divided by a fixed scale:
 its root-mean-square over (up to 256 samples of) the training data, measured once in ``setup``.
-So every target is O(1) (u_xx is ~ (3 pi)^2 larger than u otherwise). Loss: mean squared error."""
+So every target is O(1) (u_xx is ~ (3 pi)^2 larger than u otherwise). Loss: mean squared error.
+
+With the window at the start of each trajectory (``window_start="first"``, the default) a sample's
+targets never change, so ``per_sample`` computes them once per run for every sample (in chunks;
+up to ``CACHE_BYTES``) and each step indexes them: the same numbers (each field's transforms do
+not depend on how many fields share the call, ``pdes.spectral.rfft2``) without the per-step FFTs."""
 
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ from pde_lib.pretraining.base import Strategy
 
 DERIVATIVES = ("u_t", "u_x", "u_y", "u_xx", "u_yy")
 SCALE_SAMPLES = 256
+#: the most memory the once-per-run targets may take; larger sets compute them at every step
+CACHE_BYTES = 1 << 30
+#: samples per chunk when computing them
+CACHE_CHUNK = 256
 
 
 def derivative_targets(x: torch.Tensor, dt: float) -> torch.Tensor:
@@ -55,10 +64,25 @@ class Derivative(Strategy):
 
         return DenseHead(in_channels, len(DERIVATIVES) * self.window)
 
-    def make_batch(self, u, coeffs, pde_index, grid, generator, progress=0.0):
-        x = self.window_frames(u, generator)
+    def scaled_targets(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, W, N, N) window -> (B, 5 W, N, N) targets, each derivative divided by its scale."""
         target = derivative_targets(x, self.dt) / self.scale.to(x.device)[None, :, None, None, None]
-        return self.inputs(x, grid, coeffs), target.flatten(1, 2)
+        return target.flatten(1, 2)
+
+    def per_sample(self, ds):
+        """{"targets": (len(ds), 5 W, N, N)} when the window is fixed (``window_start="first"``)
+        and they fit in ``CACHE_BYTES``; else {} (computed at every step)."""
+        n, _, nx, ny = ds.u.shape
+        size = n * len(DERIVATIVES) * self.window * nx * ny * ds.u.element_size()
+        if self.window_start != "first" or size > CACHE_BYTES:
+            return {}
+        return {"targets": torch.cat([self.scaled_targets(ds.u[i:i + CACHE_CHUNK, : self.window])
+                                      for i in range(0, n, CACHE_CHUNK)])}
+
+    def make_batch(self, u, coeffs, pde_index, grid, generator, progress=0.0, targets=None):
+        """``targets``: the batch's rows of ``per_sample``'s, if computed (the same numbers)."""
+        x = self.window_frames(u, generator)
+        return self.inputs(x, grid, coeffs), self.scaled_targets(x) if targets is None else targets
 
     def loss(self, model, head, batch):
         inputs, target = batch
