@@ -340,6 +340,50 @@ def test_derivative_targets_match_analytic_derivatives():
     assert torch.allclose(rms, torch.ones(5), atol=1e-4)
 
 
+def test_derivative_targets_computed_once_per_run_are_the_per_step_ones(files, monkeypatch):
+    """``per_sample`` targets (once per run) equal those ``make_batch`` computes from the batch's
+    window, row for row; a whole pretraining run with them equals one that computes them at every
+    step (``CACHE_BYTES = 0``) to 1e-5 relative; a random window start caches nothing."""
+    import pde_lib.pretraining.derivative as derivative_module
+
+    ds = load_dataset(files["medium"])
+    s = STRATEGIES.get("derivative")()
+    s.setup(ds)
+    monkeypatch.setattr(derivative_module, "CACHE_CHUNK", 20)  # several chunks, a short last one
+    cached = s.per_sample(ds)["targets"]
+    assert cached.shape == (len(ds), N, N, 40)  # channels-last
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(1))[:7]
+    u, c, p = ds.u[idx], ds.coeffs[idx], ds.pde_index[idx]
+    inputs, per_step = s.make_batch(u, c, p, ds.x, torch.Generator())
+    assert per_step.shape == (7, 40, N, N) and per_step.is_contiguous(memory_format=torch.channels_last)
+    # the targets of the code before the change: NCHW, computed from the batch's window
+    old = (derivative_targets(u[:, :8], s.dt) / s.scale[None, :, None, None, None]).flatten(1, 2)
+    scale = 1e-6 * float(old.abs().max())
+    assert torch.allclose(per_step, old, rtol=1e-5, atol=scale)
+    assert torch.allclose(cached[idx].permute(0, 3, 1, 2), old, rtol=1e-5, atol=scale)
+    _, passed = s.make_batch(u, c, p, ds.x, torch.Generator(), targets=cached[idx])
+    assert torch.equal(passed, cached[idx].permute(0, 3, 1, 2))
+    assert STRATEGIES.get("derivative")(window_start="random").per_sample(ds) == {}
+    # the loss on the channels-last layout is the NCHW mean squared error of the old code
+    model = _tiny("fno2d")
+    head = s.build_head(model)
+    loss, _ = s.loss(model, head, (inputs, passed))
+    want = torch.nn.functional.mse_loss(head(model.encode(u[:, :8], ds.x, c)), old)
+    assert torch.allclose(loss, want, rtol=1e-5, atol=0)
+    loss.backward()
+    assert all(q.grad is not None and q.grad.abs().sum() > 0 for q in head.parameters())
+
+    cfg = _cfg(files, "derivative", data=files["medium"], epochs=2, batch_size=8, holdout=0.25)
+    with_cache = run_pretraining(cfg)
+    monkeypatch.setattr(derivative_module, "CACHE_BYTES", 0)
+    assert prepare_pretraining(cfg).fixed == {"train": {}, "holdout": {}}
+    without = run_pretraining(cfg)
+    for key in ("pretext_loss", "holdout_loss", "holdout_trivial_loss"):
+        got, want = torch.tensor(with_cache[key]), torch.tensor(without[key])
+        assert got.shape == want.shape and len(got) == 2
+        assert torch.allclose(got, want, rtol=1e-5, atol=0), key
+
+
 def test_coefficient_targets_are_normalised():
     s = STRATEGIES.get("coefficient")()
     c = torch.tensor([[2e-2, 0, 0, 0, 0], [0, 2.5, 1.25, 0, 0], [1e-2, 0, 0, 0.5, 1.0]])

@@ -120,6 +120,12 @@ class Strategy:
                    grid: torch.Tensor, generator: torch.Generator, progress: float = 0.0) -> Batch:
         raise NotImplementedError
 
+    def per_sample(self, ds) -> dict[str, torch.Tensor]:
+        """Tensors that ``make_batch`` would compute from fixed data at every step, computed once
+        for every sample of ``ds`` (first dimension: ds's samples); the pretraining loop passes
+        their rows of the batch to ``make_batch`` as keyword arguments. {}: none (the default)."""
+        return {}
+
     def loss(self, model: nn.Module, head: nn.Module, batch: Batch) -> tuple[torch.Tensor, dict]:
         """(scalar loss, stats) where stats values are 0-dim tensors (e.g. ``accuracy``)."""
         raise NotImplementedError

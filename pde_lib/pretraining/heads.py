@@ -65,11 +65,15 @@ class DenseHead(nn.Module):
             nn.Conv2d(hidden, out_channels, 1),
         )
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
+        """(B, out, N, N), contiguous; with ``channels_last`` the same values as a view of the
+        (B, N, N, out) map the layers computed (no copy; for a loss against a target in that
+        layout, ``torch.channels_last``)."""
         lift, _, conv, _, out = self.net
         a = F.gelu(periodic_conv_channels_last(F.gelu(channels_last_linear(_channels_last(h), lift)), conv))
-        # contiguous (B, out, N, N): the loss against an NCHW target is faster than on the view
-        return channels_last_linear(a, out).permute(0, 3, 1, 2).contiguous()
+        y = channels_last_linear(a, out).permute(0, 3, 1, 2)
+        # contiguous (B, out, N, N): a loss against an NCHW target is faster than on the view
+        return y if channels_last else y.contiguous()
 
 
 class PointwiseHead(nn.Module):

@@ -76,8 +76,14 @@ def _batch_slices(n: int, batch_size: int) -> list[slice]:
     return [slice(i, min(i + batch_size, n)) for i in range(0, n, batch_size) if min(i + batch_size, n) - i >= 2]
 
 
-def _step_inputs(strategy, ds, idx, gen, noise_gen, progress):
-    batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress)
+def _rows(fixed: dict | None, idx) -> dict:
+    """The batch's rows of a strategy's ``per_sample`` tensors."""
+    return {k: v[idx] for k, v in (fixed or {}).items()}
+
+
+def _step_inputs(strategy, ds, idx, gen, noise_gen, progress, fixed=None):
+    batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress,
+                                **_rows(fixed, idx))
     noise = ds.extra.get("input_noise")
     if noise is not None:  # noise augmentation: model inputs only, targets stay clean
         from pde_lib.augmentations import add_input_noise
@@ -88,11 +94,13 @@ def _step_inputs(strategy, ds, idx, gen, noise_gen, progress):
     return batch
 
 
-def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, progress: float) -> dict:
+def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, progress: float,
+                     fixed: dict | None = None) -> dict:
     """Mean pretext loss (and stats, e.g. accuracy, and ``trivial_loss``, the loss of the
     strategy's input-blind predictor where it has one) over fixed held-out pretext batches: ``ds``
     in a fixed order drawn from ``seed`` (mixed PDEs per batch, as in training: PICL's loss depends
-    on a batch's mix), pretext draws from a generator reseeded with ``seed``."""
+    on a batch's mix), pretext draws from a generator reseeded with ``seed``. ``fixed``: the
+    strategy's ``per_sample`` tensors of ``ds``, if computed (else ``make_batch`` computes them)."""
     device = ds.u.device
     gen = torch.Generator(device=device).manual_seed(seed)
     order = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).to(device)
@@ -104,7 +112,8 @@ def evaluate_pretext(strategy, model, head, ds, batch_size: int, seed: int, prog
     with torch.no_grad():
         for sl in _batch_slices(len(ds), batch_size):
             idx = order[sl]
-            batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress)
+            batch = strategy.make_batch(ds.u[idx], ds.coeffs[idx], ds.pde_index[idx], ds.x, gen, progress,
+                                        **_rows(fixed, idx))
             loss, stats = strategy.loss(model, head, batch)
             trivial = strategy.trivial_loss(batch)
             if trivial is not None:
@@ -180,6 +189,10 @@ class PretrainRun(Run):
         if config.augmentation and strategy.trains:
             self.train = with_augmented_copies(self.train, config)
         strategy.setup(self.train)
+        # what make_batch would recompute from fixed data every step, once per run
+        self.fixed = {"train": strategy.per_sample(self.train) if strategy.trains else {},
+                      "holdout": strategy.per_sample(self.holdout)
+                      if strategy.trains and self.holdout is not None and len(self.holdout) >= 2 else {}}
         torch.manual_seed(derived_seed(config.seed, "pretrain-head"))
         self.head = strategy.build_head(model, config.head_input)
         model.to(device)
@@ -229,7 +242,7 @@ class PretrainRun(Run):
         for sl in self.slices:
             idx = perm[sl]
             yield _step_inputs(self.strategy, self.train, idx, self.gens["pretext"], self.gens["noise"],
-                               progress), sl.stop - sl.start
+                               progress, self.fixed["train"]), sl.stop - sl.start
 
     def end_epoch(self, epoch: int, scores: dict[str, float]) -> dict:
         """Score the held-out pretext batches; append the epoch's training means, held-out
@@ -262,11 +275,12 @@ class PretrainRun(Run):
     def evaluate(self, ds=None, seed: int | None = None, progress: float = 0.0) -> dict:
         """Pretext loss/stats of the current backbone + head on fixed pretext batches of ``ds``
         (default: the held-out samples)."""
+        fixed = self.fixed["holdout"] if ds is None else None
         ds = self.holdout if ds is None else ds
         if ds is None or len(ds) < 2:
             return {}
         return evaluate_pretext(self.strategy, self.model, self.head, ds, self.config.batch_size,
-                                self.hold_seed if seed is None else seed, progress)
+                                self.hold_seed if seed is None else seed, progress, fixed)
 
     def train_epoch(self, epoch: int) -> dict:
         """One epoch of the engine's driver: AdamW steps on the training samples, the divergence
