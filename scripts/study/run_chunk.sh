@@ -21,7 +21,14 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "the work tree has uncommitted changes: a chunk must run from one clean commit" >&2; exit 4
 fi
 start=$(date +%s)
-"$PY" -m pde_lib sweep "$PARAMS" --out "$SWEEP" --machine "${MACHINE:-parameters/machines/local_cpu_study.yaml}" --no-reports "$@"
+# a cell that failed for a transient reason (e.g. a notebook kernel that died at start-up) is
+# retried by resuming the sweep, at most twice; finished cells are never re-run
+for attempt in 1 2 3; do
+  if "$PY" -m pde_lib sweep "$PARAMS" --out "$SWEEP" --machine "${MACHINE:-parameters/machines/local_cpu_study.yaml}" \
+      --no-reports "$@"; then break; fi
+  [ "$attempt" = 3 ] && { echo "chunk $K: cells still failing after 3 attempts (see above); not published" >&2; exit 5; }
+  echo "chunk $K: resuming the sweep (attempt $((attempt + 1)) of 3)" >&2
+done
 "$PY" -m pde_lib publish "$SWEEP" "$DEST"
 echo "chunk $K: $(( $(date +%s) - start )) s wall (this invocation); published to $DEST"
 echo "commit it now:  git add $DEST && git commit -m 'study v2: chunk $K published'"
