@@ -75,3 +75,45 @@ def test_the_preregistration_was_committed_before_any_results():
         assert results is not None, f"{folder.name}: results.csv is not committed"
         assert _is_ancestor(prereg, results) and _is_ancestor(study, results) and results not in (prereg, study), \
             f"{folder.name}: its results were committed before or with the pre-registration"
+
+
+def _fake_results(p, seeds=(0, 1, 2)) -> "pd.DataFrame":
+    """One row per fine-tune of the study's grid (as results.csv has them) at the given seeds, with
+    made-up errors: enough to count the rows of each pre-registered family."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in expand_grid(p):
+        if c.seed != p.grid.seeds[0]:
+            continue
+        for ft in finetunes(p, c):
+            for seed in seeds:
+                rows.append({**c.coordinates(), "seed": seed, "task": ft.task, "distribution": ft.distribution,
+                             "pde": ft.pde, "samples": ft.samples, "test_rel_l2": float(rng.uniform(0.2, 0.4))})
+    return pd.DataFrame(rows)
+
+
+def test_the_design_yields_the_families_the_preregistration_states():
+    """The analysis plan on the study's own grid: each pre-registered family has the rows section 2
+    says (F2 and F5 over the four main backbones, width variants only in F6b)."""
+    from pde_lib.report import dependence, findings, pretrain_scaling
+
+    p = load_params(STUDY)
+    r = _fake_results(p)
+    main = ["fno2d", "unet", "deeponet2d", "oformer2d"]
+    scarcity, trend = findings.scarcity_family(r)
+    assert (len(scarcity), len(trend)) == (9, 3)                                    # F1
+    assert len(findings.strategies_table(r[r.model.isin(main)])) == 9 * 3 + 4      # F2
+    assert len(findings.augmentation_control_table(r)) == 8                        # F3
+    shift = findings.shift_table(r)
+    assert len(shift[shift.setting != "ID"]) == 6                                  # F4
+    d = dependence.dependence_rows(r, models=main)
+    assert len(dependence.backbone_interactions(d)) == 9 * 3 + 4 * 3               # F5a
+    assert len(dependence.pde_interactions(d)) == 9 * 3 + 4                        # F5b
+    table, trend = pretrain_scaling.fraction_family(r, strategies=("none", "transfer", "derivative"))
+    assert (len(table), len(trend)) == (6, 2)                                      # F6a
+    table, trend = pretrain_scaling.width_family(r, {"fno2d_w8": 8, "fno2d": 16, "fno2d_w32": 32},
+                                                 strategies=("none", "transfer", "derivative"))
+    assert (len(table), len(trend)) == (6, 2)                                      # F6b
