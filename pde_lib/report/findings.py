@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from pde_lib.report.aggregate import improvement_summary, paired_improvement, select
-from pde_lib.report.multiple import holm, mark_holm
-from pde_lib.report.trend import level_trend
+from pde_lib.report.multiple import mark_holm
+from pde_lib.report.trend import joint_family, level_trend
 from pde_lib.report.verdicts import RESOLUTION_PCT, TREND_WORDS, verdict
 
 #: the paper's claims, numbered as in the README's Findings
@@ -105,20 +105,7 @@ def scarcity_family(results: pd.DataFrame, model: str = "fno2d", augmentation: s
     family size and survivors."""
     table = scarcity_table(results, model, augmentation)
     trend = scarcity_trend(results, model, augmentation)
-    reject, adjusted = holm(np.concatenate([table["p_value"].to_numpy(dtype=float),
-                                            trend["p_value"].to_numpy(dtype=float)]), alpha)
-    k = len(table)
-    table = table.assign(p_holm=adjusted[:k], holm_reject=reject[:k])
-    table["effect"] = [effect(m, lo, hi, r) for m, lo, hi, r
-                       in zip(table["mean"], table["ci_low"], table["ci_high"], table["holm_reject"])]
-    trend = trend.assign(p_holm=adjusted[k:], holm_reject=reject[k:])
-    labels = [effect(m, lo, hi, r) for m, lo, hi, r
-              in zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"], trend["holm_reject"])]
-    trend["effect"] = [TREND_WORDS.get(lab, lab) for lab in labels]
-    attrs = dict(family=int(np.isfinite(adjusted).sum()), survivors=int(reject.sum()), alpha=alpha)
-    table.attrs.update(attrs)
-    trend.attrs.update(attrs)
-    return table, trend
+    return joint_family(table, trend, TREND_WORDS, alpha)
 
 
 #: the family of ``per_pde_table``, in the words the pages and README state it

@@ -27,14 +27,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
 from pde_lib.errors import DataError
 from pde_lib.report.aggregate import improvement_summary, paired_improvement, select, summarise
-from pde_lib.report.multiple import holm
-from pde_lib.report.trend import level_trend
-from pde_lib.report.verdicts import HELPS, HURTS, verdict
+from pde_lib.report.trend import joint_family, level_trend
+from pde_lib.report.verdicts import HELPS, HURTS
 
 #: the strategies the scaling question covers by default (``none`` is the baseline)
 SCALING_STRATEGIES = ("none", "transfer", "picl")
@@ -57,24 +55,6 @@ def _rows(results: pd.DataFrame, models, strategies, samples, pdes, augmentation
                   augmentation=augmentation, distribution=distribution)
 
 
-def _joint(table: pd.DataFrame, trend: pd.DataFrame, words: dict, alpha: float):
-    """Holm over the table and trend rows together (one family); verdicts on both."""
-    reject, adjusted = holm(np.concatenate([table["p_value"].to_numpy(dtype=float),
-                                            trend["p_value"].to_numpy(dtype=float)]), alpha)
-    k = len(table)
-    table = table.assign(p_holm=adjusted[:k], holm_reject=reject[:k])
-    table["effect"] = [verdict(m, lo, hi, r) for m, lo, hi, r
-                       in zip(table["mean"], table["ci_low"], table["ci_high"], table["holm_reject"])]
-    trend = trend.assign(p_holm=adjusted[k:], holm_reject=reject[k:])
-    labels = [verdict(m, lo, hi, r) for m, lo, hi, r
-              in zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"], trend["holm_reject"])]
-    trend["effect"] = [words.get(lab, lab) for lab in labels]
-    attrs = dict(family=int(np.isfinite(adjusted).sum()), survivors=int(reject.sum()), alpha=alpha)
-    table.attrs.update(attrs)
-    trend.attrs.update(attrs)
-    return table, trend
-
-
 def fraction_family(results: pd.DataFrame, model: str = "fno2d", strategies=SCALING_STRATEGIES,
                     samples: int | None = 32, pdes=SCALING_PDES, augmentation: str = "none",
                     distribution: str = "id", alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -90,7 +70,7 @@ def fraction_family(results: pd.DataFrame, model: str = "fno2d", strategies=SCAL
     table = table.sort_values(["strategy", "fraction"]).reset_index(drop=True)
     trend = level_trend(paired_improvement(rows), ["strategy"], "pretrain_fraction", favour="max",
                         key=fraction_value)
-    return _joint(table, trend, FRACTION_TREND_WORDS, alpha)
+    return joint_family(table, trend, FRACTION_TREND_WORDS, alpha)
 
 
 def _check_widths(results: pd.DataFrame, widths: dict) -> None:
@@ -120,7 +100,7 @@ def width_family(results: pd.DataFrame, widths: dict[str, float], strategies=SCA
     table.insert(2, "width", [float(widths[m]) for m in table["model"]])
     table = table.sort_values(["strategy", "width"]).reset_index(drop=True)
     trend = level_trend(paired_improvement(rows), ["strategy"], "model", favour="max", key=lambda m: widths[m])
-    return _joint(table, trend, WIDTH_TREND_WORDS, alpha)
+    return joint_family(table, trend, WIDTH_TREND_WORDS, alpha)
 
 
 def baseline_by_width(results: pd.DataFrame, widths: dict[str, float], samples: int | None = 32,

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from pde_lib.report.intervals import MIN_SEEDS, t_bounds, t_pvalue
+from pde_lib.report.multiple import holm
+from pde_lib.report.verdicts import verdict
 
 TREND_COLUMNS = ["level", "versus", "n_seeds", "extra_gain", "ci_low", "ci_high", "points", "p_value"]
 
@@ -56,3 +58,26 @@ def level_trend(paired: pd.DataFrame, by: list[str], along: str, favour: str = "
                     "points": tuple(float(v) for v in _pct(d)),
                     "p_value": float(t_pvalue([centre], [sd], [n])[0])})
     return pd.DataFrame(out, columns=by + TREND_COLUMNS)
+
+
+def joint_family(table: pd.DataFrame, trend: pd.DataFrame, words: dict, alpha: float = 0.05
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A comparison table (``improvement_summary`` rows: mean, ci_low, ci_high, p_value) and its
+    trend rows (``level_trend``: extra_gain, ...) Holm-corrected as ONE family at ``alpha``: adds
+    ``p_holm``, ``holm_reject`` and the ``effect`` label (``verdicts.verdict``; a trend's decided
+    labels renamed by ``words``, e.g. helps -> "more when scarce") to both; ``attrs`` of both hold
+    the joint family size and survivors."""
+    reject, adjusted = holm(np.concatenate([table["p_value"].to_numpy(dtype=float),
+                                            trend["p_value"].to_numpy(dtype=float)]), alpha)
+    k = len(table)
+    table = table.assign(p_holm=adjusted[:k], holm_reject=reject[:k])
+    table["effect"] = [verdict(m, lo, hi, r) for m, lo, hi, r
+                       in zip(table["mean"], table["ci_low"], table["ci_high"], table["holm_reject"])]
+    trend = trend.assign(p_holm=adjusted[k:], holm_reject=reject[k:])
+    labels = [verdict(m, lo, hi, r) for m, lo, hi, r
+              in zip(trend["extra_gain"], trend["ci_low"], trend["ci_high"], trend["holm_reject"])]
+    trend["effect"] = [words.get(lab, lab) for lab in labels]
+    attrs = dict(family=int(np.isfinite(adjusted).sum()), survivors=int(reject.sum()), alpha=alpha)
+    table.attrs.update(attrs)
+    trend.attrs.update(attrs)
+    return table, trend
