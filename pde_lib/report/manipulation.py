@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pde_lib.report.intervals import t_bounds
+from pde_lib.report.aggregate import summarise
 
 LEARNED, NOT_LEARNED, NOT_CHECKABLE = "learned", "not learned", "not checkable"
 CHECK_COLUMNS = ["model", "strategy", "metric", "n_seeds", "skill", "ci_low", "ci_high", "pretext"]
@@ -26,25 +26,23 @@ CHECK_COLUMNS = ["model", "strategy", "metric", "n_seeds", "skill", "ci_low", "c
 def manipulation_check(pretext: pd.DataFrame, by: tuple[str, ...] = ("model", "strategy")) -> pd.DataFrame:
     """Per group of ``by`` (default backbone label and strategy) of a ``pretext.csv`` table of
     runs without augmentation at the full pretraining set: n_seeds (runs with a skill), mean skill,
-    its 95% t interval and the ``pretext`` label (module docstring). Columns ``CHECK_COLUMNS``."""
+    its 95% t interval (``aggregate.summarise`` on the arithmetic scale) and the ``pretext`` label
+    (module docstring). Columns ``CHECK_COLUMNS``."""
+    by = list(by)
     rows = pretext
     if "augmentation" in rows:
         rows = rows[rows["augmentation"].fillna("none").astype(str) == "none"]
     if "pretrain_fraction" in rows:
         rows = rows[rows["pretrain_fraction"].astype(str) == "1"]
-    out = []
-    for key, g in rows.groupby(list(by), sort=True):
-        skill = pd.to_numeric(g["holdout_skill"], errors="coerce").dropna().to_numpy(dtype=np.float64)
-        n = len(skill)
-        metric = g["holdout_metric"].dropna().astype(str)
-        mean = float(skill.mean()) if n else np.nan
-        lo, hi = t_bounds([mean], [float(skill.std(ddof=1)) if n > 1 else 0.0], [n])
-        lo, hi = float(lo[0]), float(hi[0])
-        label = NOT_CHECKABLE if n < 2 or not np.isfinite(lo) else LEARNED if lo > 0 else NOT_LEARNED
-        out.append(dict(zip(by, key if isinstance(key, tuple) else (key,)),
-                        metric=metric.iloc[0] if len(metric) else None, n_seeds=n, skill=mean,
-                        ci_low=lo, ci_high=hi, pretext=label))
-    return pd.DataFrame(out, columns=list(by) + CHECK_COLUMNS[2:])
+    rows = rows.assign(holdout_skill=pd.to_numeric(rows["holdout_skill"], errors="coerce"))
+    groups = rows.groupby(by, sort=True)
+    out = groups["holdout_metric"].first().reset_index().rename(columns={"holdout_metric": "metric"})
+    stats = summarise(rows, by, value="holdout_skill", log=False).rename(columns={"mean": "skill"})
+    out = out.merge(stats.drop(columns="points"), on=by, how="left")
+    out["n_seeds"] = out["n_seeds"].fillna(0).astype(int)
+    out["pretext"] = [NOT_CHECKABLE if not np.isfinite(lo) else LEARNED if lo > 0 else NOT_LEARNED
+                      for lo in out["ci_low"].astype(float)]
+    return out[by + CHECK_COLUMNS[2:]].reset_index(drop=True)
 
 
 def label_rows(table: pd.DataFrame, check: pd.DataFrame) -> pd.DataFrame:
