@@ -31,18 +31,26 @@ def published(tmp_path_factory):
     return study
 
 
-def _run(study, out, *extra):
-    return main(["study-report", "--study", str(study), "--design", str(DESIGN), "--out", str(out), *extra])
+def _run(study, out, readme=""):
+    return main(["study-report", "--study", str(study), "--design", str(DESIGN), "--out", str(out),
+                 "--readme", str(readme)])
 
 
-def test_a_whole_study_gets_its_page_families_and_verdicts(published, tmp_path, capsys):
-    assert _run(published, tmp_path / "report") == 0
+def test_a_whole_study_gets_its_page_families_verdicts_and_readme_block(published, tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    assert _run(published, tmp_path / "report", readme) == 0
     page = (tmp_path / "report" / "index.html").read_text()
     for text in ("The answers", "F1 (H1)", "F6b (H6)", "negative control", "as expected", "Exclusions",
                  "not learned", "chunk_7", "data:image/png;base64,"):
         assert text in page, text
     verdicts = json.loads((tmp_path / "report" / "hypotheses.json").read_text())
     assert verdicts["H1"]["verdict"] == "agree" and verdicts["H5"]["verdict"] == "depends"
+    block = readme.read_text()
+    assert block.count("<!-- findings:start -->") == 1 and "pre-registered study v2" in block
+    assert "pilot evidence" not in block.split("<!-- findings:end -->")[0]
+    assert "| H1 | pretraining improves fine-tuning, most when fine-tune data are scarce | **agree** |" in block
+    assert "(report/index.html)" in block and (tmp_path / "report" / "forest.png").stat().st_size > 10_000
     import pandas as pd
     rows = pd.read_csv(tmp_path / "report" / "families.csv")
     assert rows.groupby("family").size().to_dict() == {
@@ -76,3 +84,31 @@ def test_no_published_chunk_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert _run(tmp_path / "empty", tmp_path / "report") == 2
     assert "no published chunk" in capsys.readouterr().err
+
+
+def test_the_owner_of_the_readme_block_is_the_study_once_its_report_exists(tmp_path):
+    from pde_lib.report.study_chunks import STUDY_VERDICTS, study_owns_readme
+
+    assert not study_owns_readme(tmp_path)
+    (tmp_path / STUDY_VERDICTS).parent.mkdir(parents=True)
+    (tmp_path / STUDY_VERDICTS).write_text("{}")
+    assert study_owns_readme(tmp_path)
+
+
+PUBLISHED_STUDY = ROOT / "outputs" / "published" / "study_v2"
+
+
+@pytest.mark.skipif(not (PUBLISHED_STUDY / "report" / "hypotheses.json").exists(),
+                    reason="the study's report is rendered once every chunk is published")
+def test_readme_block_is_what_the_study_report_writes(tmp_path):
+    """Once the study's report exists, the README's block is exactly what study-report writes."""
+    from pde_lib.report.readme_block import END, START
+
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    out = tmp_path / "outputs" / "published" / "study_v2" / "report"  # the same paths relative to the README
+    assert main(["study-report", "--study", str(PUBLISHED_STUDY), "--design", str(DESIGN),
+                 "--out", str(out), "--readme", str(readme)]) == 0
+    block = lambda text: text[text.index(START):text.index(END)]  # noqa: E731
+    assert block((ROOT / "README.md").read_text()) == block(readme.read_text()), \
+        "README's findings block drifted: run `python -m pde_lib study-report`"

@@ -20,6 +20,14 @@ from pde_lib.params import load_params
 from pde_lib.report.aggregate import join_results
 
 CHUNK_GLOB = "chunk_*"
+#: under the published folder: written by ``study-report``; once it exists the README's findings
+#: block is the study's, and ``findings-page`` (the pilot evidence) leaves the README alone
+STUDY_VERDICTS = "study_v2/report/hypotheses.json"
+
+
+def study_owns_readme(published: str | Path) -> bool:
+    """Whether the study's report exists under ``published`` (see ``STUDY_VERDICTS``)."""
+    return (Path(published) / STUDY_VERDICTS).is_file()
 
 
 @dataclass
