@@ -70,3 +70,16 @@ def test_a_nan_skill_or_missing_seed_never_reads_as_learned():
     pretext.loc[pretext["strategy"] == "transfer", "holdout_skill"] = np.nan
     a = sa.analyse(results, pretext)
     assert (a.pretext.loc[a.pretext["strategy"] == "transfer", "pretext"] == "not checkable").all()
+
+
+def test_a_study_that_learned_nothing_tests_nothing_and_says_so():
+    """Every PDE at 0.98 of the zero prediction's error: no family has a row, every hypothesis
+    reads "not tested" (none is read as a verdict), and the page still renders."""
+    from pde_lib.report.study_page import figures
+
+    results, pretext = synthetic_study(seeds=range(3), base=dict.fromkeys(("heat", "burgers", "advection",
+                                                                           "navier_stokes"), 0.98))
+    a = sa.analyse(results, pretext)
+    assert all(len(t) == 0 for t in a.families.values())
+    assert {v for v, _ in a.hypotheses.values()} == {"not tested"}
+    assert figures(a) == {}

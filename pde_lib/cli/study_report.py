@@ -51,7 +51,8 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     prereg = os.path.relpath(Path(args.prereg).resolve(), out.resolve())
     write_text(out / "index.html", study_page_html(run_, a, figs, prereg))
-    rows = pd.concat([t.assign(family=name) for name, t in a.families.items() if len(t)], ignore_index=True)
+    rows = pd.concat([pd.DataFrame(columns=["family"])] + [t.assign(family=name) for name, t in a.families.items()
+                                                           if len(t)], ignore_index=True)
     write_text(out / "families.csv", rows.drop(columns=["points"], errors="ignore").to_csv(index=False))
     write_text(out / "hypotheses.json", json.dumps({h: {"verdict": v, "text": t} for h, (v, t) in
                                                     a.hypotheses.items()}, indent=1) + "\n")

@@ -116,6 +116,15 @@ def shift_family(rows: pd.DataFrame) -> pd.DataFrame:
     return shift_table(rows[shifted.to_numpy()])
 
 
+def width_rows_family(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """F6b on ``rows`` (``family_rows`` of the widths): ``pretrain_scaling.width_family``, or two
+    empty tables when some width has no learned rows (nothing to compare across widths)."""
+    if set(WIDTHS) - set(rows["model"].astype(str)):
+        return pd.DataFrame(columns=["strategy", "model", "width", "effect"]), pd.DataFrame(
+            columns=["strategy", "level", "versus", "extra_gain", "effect"])
+    return width_family(rows, WIDTHS, strategies=STUDY_SCALING)
+
+
 def pretext_labels(table: pd.DataFrame, check: pd.DataFrame, model: str | None = None) -> list[str]:
     """Per row of a family table: the manipulation check's label of its strategy on its backbone
     (``model`` where the table has no backbone column; an interaction row of backbones ``a`` and
@@ -150,6 +159,8 @@ def h6_verdict(trends: dict[str, pd.DataFrame]) -> tuple[str, str]:
                          f"[{r['ci_low']:+.1f}, {r['ci_high']:+.1f}])")
     decided = sum(1 for t in trends.values() for e in t["effect"] if not str(e).startswith(("too wide", "direction")))
     total = sum(len(t) for t in trends.values())
+    if not total:
+        return "not tested", "no trend: the scaling rows were not learned or did not run"
     return f"{decided} of {total} trends decided", "; ".join(parts) or "no trend tested"
 
 
@@ -194,14 +205,14 @@ def analyse(results: pd.DataFrame, pretext: pd.DataFrame) -> StudyAnalysis:
     every_fraction = select(family_rows(results, models=["fno2d"], fraction=None), pde=list(POOLED_PDES))
     f6a, f6a_trend = fraction_family(every_fraction, strategies=STUDY_SCALING)
     fam["F6a"], fam["F6a trend"] = _labelled(f6a, check), _labelled(f6a_trend, check)
-    widths = family_rows(results, models=list(WIDTHS))
-    f6b, f6b_trend = width_family(widths, WIDTHS, strategies=STUDY_SCALING)
+    f6b, f6b_trend = width_rows_family(family_rows(results, models=list(WIDTHS)))
     fam["F6b"], fam["F6b trend"] = _labelled(f6b, check), _labelled(f6b_trend, check)
     hyp = {"H1": claim1({"scarcity": fam["F1"], "trend": fam["F1 trend"]})[:2],
            "H2": untested_note(claim2({"strategies": fam["F2"]})[:2], fam["F2"]),
            "H3": claim3({"augmentation": fam["F3"]})[:2],
            "H4": claim4({"shift": fam["F4"]})[:2],
-           "H5": dependence_verdict(fam["F5a"], fam["F5b"]),
+           "H5": (dependence_verdict(fam["F5a"], fam["F5b"]) if len(fam["F5a"]) + len(fam["F5b"])
+                  else ("not tested", "no interaction: no backbone learned both PDEs")),
            "H6": h6_verdict({"pretraining set": fam["F6a trend"], "width": fam["F6b trend"]})}
     return StudyAnalysis(results=results, excluded=exclusions(results), learned=learned_table(kept),
                          pretext=check, convergence=convergence_table(kept), families=fam,

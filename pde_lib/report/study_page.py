@@ -77,8 +77,8 @@ def family_figure(name: str, a: StudyAnalysis):
     if name == "F6a":
         rows = select_pdes(family_rows(a.results, models=["fno2d"], fraction=None))
         widths = select_pdes(family_rows(a.results, models=list(WIDTHS)))
-        return scaling_figure(error_by_fraction(rows, strategies=STUDY_SCALING),
-                              error_by_width(widths, WIDTHS, strategies=STUDY_SCALING),
+        by_width = (error_by_width(widths, WIDTHS, strategies=STUDY_SCALING) if len(a.families["F6b"]) else None)
+        return scaling_figure(error_by_fraction(rows, strategies=STUDY_SCALING), by_width,
                               "F6 (H6): test error against pretraining-set size and FNO2D width")
     return None
 
