@@ -18,7 +18,7 @@ import pytest
 ORCHESTRATION_MODULES = frozenset({
     "test_architecture", "test_bad_input_cli", "test_cli_output", "test_cluster_security", "test_docs",
     "test_kill_resume", "test_notebooks", "test_offline_html", "test_params", "test_publish",
-    "test_published", "test_slurm", "test_subgrids", "test_sweep"})
+    "test_published", "test_slurm", "test_study_report", "test_subgrids", "test_sweep"})
 
 
 def pytest_collection_modifyitems(config, items):

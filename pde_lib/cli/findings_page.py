@@ -25,6 +25,7 @@ def run(args) -> int:
     from pde_lib.report.findings_page import all_figures, page_html
     from pde_lib.report.readme_block import findings_block, insert_after_title
     from pde_lib.report.scale import scale_table
+    from pde_lib.report.study_chunks import STUDY_VERDICTS, study_owns_readme
     from pde_lib.report.superseded import REASONS, mark_published
     from pde_lib.utils.atomic import write_bytes, write_text
 
@@ -51,7 +52,10 @@ def run(args) -> int:
     if not args.no_banners:
         mark_published(published, page)
     steps.update()
-    if args.readme:
+    if args.readme and study_owns_readme(published):  # the README's block is the study's now
+        print(f"README block left alone: {published / STUDY_VERDICTS} exists, so the block is the study's "
+              "(python -m pde_lib study-report)")
+    elif args.readme:
         readme = Path(args.readme)
         rel = lambda p: os.path.relpath(p.resolve(), readme.resolve().parent)  # noqa: E731
         block = findings_block(evidence, scale, rates, rel(page), rel(out / "forest.png"))

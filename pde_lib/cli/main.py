@@ -20,6 +20,7 @@ COMMANDS = {
     "sweep": ("pde_lib.cli.sweep", "run a whole study grid from a parameter file"),
     "report": ("pde_lib.cli.report", "re-render the reports of a sweep folder"),
     "findings-page": ("pde_lib.cli.findings_page", "render the canonical findings page and the README's findings block"),
+    "study-report": ("pde_lib.cli.study_report", "render the pre-registered study's report once every chunk is published"),
     "publish": ("pde_lib.cli.publish", "copy a finished sweep's results and provenance into a tracked folder"),
 }
 

@@ -82,7 +82,7 @@ def claim2(tables: dict) -> tuple[str, str, str]:
             o = others[others["effect"] == eff]
             if len(o):
                 text += f"; {eff}: " + ", ".join(f"`{r['strategy']}` {r['mean']:+.1f}%" for _, r in o.iterrows())
-        n_none = int((sub["effect"] == NO_EFFECT).sum())
+        n_none = int((sub.loc[sub["strategy"] != "transfer", "effect"] == NO_EFFECT).sum())
         rest = len(sub) - len(tr) - len(others) - n_none
         if len(sub) > len(tr):
             text += f"; of the {len(sub) - len(tr) - len(others)} others, {n_none} {NO_EFFECT}, {rest} undecided"

@@ -143,8 +143,8 @@ def scaling_figure(by_fraction: pd.DataFrame, by_width: pd.DataFrame | None = No
             if lab not in handles:
                 handles[lab] = h
                 labels.append(lab)
-    fig.legend([handles[lab] for lab in labels], labels, fontsize=MIN_FONT, loc="upper right", frameon=False,
-               ncol=len(labels))
     fig.suptitle(title, fontsize=13, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    fig.legend([handles[lab] for lab in labels], labels, fontsize=MIN_FONT, loc="upper left", frameon=False,
+               ncol=len(labels), bbox_to_anchor=(0.01, 0.94))  # its own line under the title
+    fig.tight_layout(rect=(0, 0, 1, 0.86))
     return fig
