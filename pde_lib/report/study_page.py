@@ -17,8 +17,9 @@ from pde_lib.report.forest import forest, forest_rows
 from pde_lib.report.learned import LEARNED_BELOW
 from pde_lib.report.pretrain_scaling import error_by_fraction, error_by_width
 from pde_lib.report.question_figures import interaction_forest, scaling_figure
+from pde_lib.report.aggregate import select
 from pde_lib.report.study_analysis import (FAMILIES, POOLED_PDES, STUDY_SCALING, WIDTHS, StudyAnalysis,
-                                           family_rows, negative_control)
+                                           baselines_table, family_rows, negative_control)
 from pde_lib.report.study_chunks import StudyRun
 from pde_lib.report.tables import format_ci
 from pde_lib.report.verdicts import LABELS, MEANINGS
@@ -75,16 +76,12 @@ def family_figure(name: str, a: StudyAnalysis):
     if name in ("F5a", "F5b"):
         return interaction_forest(fam[name], f"{name} (H5): {FAMILIES[name][1]}", run=RUN)
     if name == "F6a":
-        rows = select_pdes(family_rows(a.results, models=["fno2d"], fraction=None))
-        widths = select_pdes(family_rows(a.results, models=list(WIDTHS)))
+        rows = select(family_rows(a.results, models=["fno2d"], fraction=None), pde=list(POOLED_PDES))
+        widths = select(family_rows(a.results, models=list(WIDTHS)), pde=list(POOLED_PDES))
         by_width = (error_by_width(widths, WIDTHS, strategies=STUDY_SCALING) if len(a.families["F6b"]) else None)
         return scaling_figure(error_by_fraction(rows, strategies=STUDY_SCALING), by_width,
                               "F6 (H6): test error against pretraining-set size and FNO2D width")
     return None
-
-
-def select_pdes(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows[rows["pde"].astype(str).isin(POOLED_PDES).to_numpy()]
 
 
 def figures(a: StudyAnalysis) -> dict[str, bytes]:
@@ -129,8 +126,6 @@ def family_section(name: str, a: StudyAnalysis, figs: dict) -> str:
 
 
 def rules_section(a: StudyAnalysis) -> str:
-    from pde_lib.report.study_analysis import baselines_table
-
     learned = a.learned.assign(**{c: a.learned[c].round(4) for c in ("mean", "ci_low", "ci_high")})
     base = baselines_table(a.results)
     base = base.assign(**{c: base[c].round(4) for c in ("mean", "ci_low", "ci_high", "copy_last")})
