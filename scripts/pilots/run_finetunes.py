@@ -67,7 +67,8 @@ def main() -> None:
                 m = json.loads(metrics_path.read_text())
                 cost_path = run_dir / "cost.json"
                 cost = json.loads(cost_path.read_text()) if cost_path.exists() else {}
-                rows.append({"model": cell.model, "backbone": cell.backbone, "pde": ft.pde, "samples": ft.samples,
+                rows.append({"model": cell.model, "backbone": cell.backbone, "augmentation": cell.augmentation_label,
+                             "augmentation_ratio": m["params"].get("augmentation_ratio"), "pde": ft.pde, "samples": ft.samples,
                              "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
                              "batch_size": m["params"]["batch_size"], "steps": m["params"]["epochs"] * -(-ft.samples // m["params"]["batch_size"]),
                              "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"],
