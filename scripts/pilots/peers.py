@@ -14,7 +14,8 @@ PEER (the ``grid.models`` label whose runs it repeats, and its size from that la
   FNO2D's 8 x 4 modes at modes 4.
 - ``monai_unet`` (``unet``): MONAI's ``UNet(spatial_dims=2, channels=channels, strides=(2, ...),
   num_res_units=2)`` with its defaults (PReLU, instance norm, zero padding, strided convolutions
-  down and transposed convolutions up), on the same assembled input as U-Net.
+  down and transposed convolutions up), on the same assembled input as U-Net; ``--peer-kwargs
+  '{"norm": null}' --tag monai_unet_nonorm`` without the normalisation.
 - ``deepxde_deeponet`` (``deeponet2d``): DeepXDE's ``DeepONetCartesianProd``, the reference
   DeepONet: a fully connected branch over the input frames at every grid point
   [T N^2, branch_hidden, branch_hidden, basis], a fully connected trunk over the point's (x, y)
@@ -94,12 +95,12 @@ def register_monai_unet():
         name = "monai_unet"
 
         def __init__(self, in_frames=8, coeff_dim=5, condition_on_coeffs=False, coeff_scale=None,
-                     channels=(16, 32, 64)):
+                     channels=(16, 32, 64), norm="INSTANCE"):
             channels = [int(c) for c in channels]
-            super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, channels=channels)
+            super().__init__(in_frames, coeff_dim, condition_on_coeffs, coeff_scale, channels=channels, norm=norm)
             self.feature_channels = 1
             self.net = UNet(spatial_dims=2, in_channels=self.in_channels, out_channels=1, channels=channels,
-                            strides=[2] * (len(channels) - 1), num_res_units=2)
+                            strides=[2] * (len(channels) - 1), num_res_units=2, norm=norm)
 
         def encode(self, frames, grid, coeffs=None):
             return self.net(self.assemble_input(frames, grid, coeffs))
@@ -154,11 +155,15 @@ def main(argv=None) -> None:
     ap.add_argument("--label", default=None, help="the grid.models label whose runs the peer repeats")
     ap.add_argument("--pdes", default=None)
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: all)")
+    ap.add_argument("--peer-kwargs", default="{}", help="JSON: keyword arguments added to the peer's")
+    ap.add_argument("--tag", default=None, help="the runs' label (default: PEER), e.g. for --peer-kwargs variants")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     default_label, register = PEERS[args.peer]
     label = args.label or default_label
     peer_kwargs_of = register()
+    extra_kwargs = json.loads(args.peer_kwargs)
+    tag = args.tag or args.peer
 
     from pde_lib.params import load_params
     from pde_lib.sweep import cell as cell_mod
@@ -175,11 +180,11 @@ def main(argv=None) -> None:
     for cell in expand_grid(params):
         if cell.model != label or cell.strategy != "none" or (seeds is not None and cell.seed not in seeds):
             continue
-        peer_kwargs = peer_kwargs_of(cell.model_kwargs)
+        peer_kwargs = {**peer_kwargs_of(cell.model_kwargs), **extra_kwargs}
         for ft in finetunes(params, cell):
             if pdes is not None and ft.pde not in pdes:
                 continue
-            run_dir = out / cell.id.replace(label, args.peer, 1) / ft.id
+            run_dir = out / cell.id.replace(label, tag, 1) / ft.id
             metrics_path = run_dir / "metrics.json"
             if not metrics_path.exists():
                 cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
@@ -192,14 +197,14 @@ def main(argv=None) -> None:
                 os.replace(run_dir / "cost.json.tmp", run_dir / "cost.json")  # atomic
             m = json.loads(metrics_path.read_text())
             cost = json.loads((run_dir / "cost.json").read_text()) if (run_dir / "cost.json").exists() else {}
-            rows.append({"model": args.peer, "backbone": args.peer, "pde": ft.pde, "samples": ft.samples,
+            rows.append({"model": tag, "backbone": args.peer, "pde": ft.pde, "samples": ft.samples,
                          "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
                          "batch_size": m["params"]["batch_size"], "test_rel_l2": m["test_rel_l2"],
                          "valid_rel_l2": m["valid_rel_l2"], "best_epoch": m["best_epoch"],
                          "test_copy_last_rel_l2": m["test_copy_last_rel_l2"], "n_params": m["n_params"],
                          "wall_time_s": m["wall_time_s"], "cpu_time_s": cost.get("cpu_time_s"),
                          "load_before": cost.get("load_before"), "load_after": cost.get("load_after")})
-            print(f"{args.peer} s{cell.seed} {ft.id}: test {m['test_rel_l2']:.4f}, best epoch {m['best_epoch']}/"
+            print(f"{tag} s{cell.seed} {ft.id}: test {m['test_rel_l2']:.4f}, best epoch {m['best_epoch']}/"
                   f"{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
             pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
             os.replace(out / "runs.csv.tmp", out / "runs.csv")  # atomic
