@@ -67,6 +67,18 @@ def test_extends_merges_and_removes_models():
     assert p.finetune.epochs == 200  # inherited from paper.yaml
 
 
+def test_extends_null_removes_a_models_optimiser_settings_too(tmp_path):
+    """A study extending one with per-backbone settings can drop backbones from both sections."""
+    (tmp_path / "child.yaml").write_text(
+        f"extends: {ROOT / 'parameters' / 'study.yaml'}\n"
+        "grid:\n  models: {fno2d: null, unet: null, oformer2d: null, fno2d_w8: null, fno2d_w32: null}\n"
+        "  subgrids: [{name: only, models: [deeponet2d], strategies: [none]}]\n"
+        "optim:\n  models: {fno2d: null, unet: null, oformer2d: null, fno2d_w8: null, fno2d_w32: null}\n")
+    p = load_params(tmp_path / "child.yaml")
+    assert list(p.grid.models) == ["deeponet2d"] and list(p.optim.models) == ["deeponet2d"]
+    assert p.optim.models["deeponet2d"]["pretrain_epochs"] == 40  # kept from the parent
+
+
 def test_unknown_key_names_valid_keys_and_suggestion():
     raw = smoke_raw()
     raw["grid"]["seedz"] = [0]

@@ -341,15 +341,16 @@ def read_yaml(path: str | Path, _seen: tuple = ()) -> dict:
 
 def deep_merge(base: dict, over: dict) -> dict:
     """``over`` on top of ``base``: mappings merge key by key, anything else replaces.
-    A key in ``grid.models`` given as null removes that model."""
+    A key in ``grid.models`` or ``optim.models`` given as null removes that model (or its settings)."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
-    if isinstance(out.get("grid"), dict) and isinstance(out["grid"].get("models"), dict):
-        out["grid"]["models"] = {k: v for k, v in out["grid"]["models"].items() if v is not None}
+    for section in ("grid", "optim"):
+        if isinstance(out.get(section), dict) and isinstance(out[section].get("models"), dict):
+            out[section]["models"] = {k: v for k, v in out[section]["models"].items() if v is not None}
     return out
 
 

@@ -6,6 +6,7 @@ metrics.json and cost.json (the process's CPU seconds over the run, and the 1-mi
 before and after it); finished runs are skipped. Then OUT/runs.csv: one row per run.
 
     python scripts/pilots/run_finetunes.py PARAMS.yaml DATA_DIR OUT [--models a,b] [--seeds 0,1] [--pdes burgers]
+        [--augmentations none,shift]
 
 DATA_DIR holds train_id.h5, valid_id.h5 and test_id.h5 (heat + advection + Burgers, laptop sizes)."""
 
@@ -29,6 +30,8 @@ def main() -> None:
     ap.add_argument("--models", default=None, help="comma-separated grid.models labels (default: all)")
     ap.add_argument("--seeds", default=None, help="comma-separated seeds (default: all)")
     ap.add_argument("--pdes", default=None, help="comma-separated PDEs to fine-tune on (default: the grid's)")
+    ap.add_argument("--augmentations", default=None,
+                    help="comma-separated augmentation labels of the cells to run (e.g. none,shift; default: all)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -43,11 +46,14 @@ def main() -> None:
     models = args.models.split(",") if args.models else list(params.grid.models)
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     pdes = args.pdes.split(",") if args.pdes else None
+    augmentations = args.augmentations.split(",") if args.augmentations else None
     out = Path(args.out)
     rows = []
     for label in models:  # backbone by backbone, so a partial run still compares within one
         for cell in expand_grid(params):
             if cell.model != label or cell.strategy != "none" or (seeds is not None and cell.seed not in seeds):
+                continue
+            if augmentations is not None and cell.augmentation_label not in augmentations:
                 continue
             for ft in finetunes(params, cell):
                 if pdes is not None and ft.pde not in pdes:
@@ -67,7 +73,8 @@ def main() -> None:
                 m = json.loads(metrics_path.read_text())
                 cost_path = run_dir / "cost.json"
                 cost = json.loads(cost_path.read_text()) if cost_path.exists() else {}
-                rows.append({"model": cell.model, "backbone": cell.backbone, "pde": ft.pde, "samples": ft.samples,
+                rows.append({"model": cell.model, "backbone": cell.backbone, "augmentation": cell.augmentation_label,
+                             "augmentation_ratio": m["params"].get("augmentation_ratio"), "pde": ft.pde, "samples": ft.samples,
                              "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
                              "batch_size": m["params"]["batch_size"], "steps": m["params"]["epochs"] * -(-ft.samples // m["params"]["batch_size"]),
                              "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"],

@@ -2,6 +2,7 @@
 per (model label, PDE), from the run folders written by run_finetunes.py / neuralop_peer.py.
 
     python scripts/pilots/summarize_next_study.py OUT_DIR ROOT [ROOT ...] [--pair BASE,OTHER ...] [--models a,b]
+        [--published PUBLISHED/runs.csv ...]
 
 Writes OUT_DIR/runs.csv (per run: test / valid error, best epoch, the convergence rule's
 ``best_fraction`` and ``converged``, the last-fifth gain, wall and CPU seconds, load average) and
@@ -33,6 +34,16 @@ from pde_lib.report.convergence import FRACTION, SHARE, with_convergence
 from pde_lib.report.precision import seeds_needed, target_half_width
 
 
+def run_label(cell_id: str, params: dict) -> str:
+    """The row's label: the cell's model label, with ``+AUG`` for an augmented cell and
+    ``@rRATIO`` where its augmentation ratio is not the default 0.5."""
+    model, _, aug = cell_id.split("__")[:3]
+    if aug == "none":
+        return model
+    ratio = params.get("augmentation_ratio", 0.5)
+    return f"{model}+{aug}" + ("" if ratio == 0.5 else f"@r{ratio:g}")
+
+
 def collect(roots: list[Path]) -> pd.DataFrame:
     rows = []
     for root in roots:
@@ -42,10 +53,13 @@ def collect(roots: list[Path]) -> pd.DataFrame:
             cost_path = path.parent / "cost.json"
             cost = json.loads(cost_path.read_text()) if cost_path.exists() else {}
             valid = np.asarray(m["valid_curve"], dtype=float)
-            cut = int(round(FRACTION * p["epochs"]))
-            gain = 1.0 - valid[cut:].min() / valid[:cut].min() if 0 < cut < len(valid) else np.nan
+            cut = int(round(FRACTION * len(valid)))
+            # epochs without a validation (eval_every > 1) are null in the curve: NaN, skipped
+            gain = 1.0 - np.nanmin(valid[cut:]) / np.nanmin(valid[:cut]) if 0 < cut < len(valid) else np.nan
             rows.append({"run": f"{root.name}/{path.parent.parent.name}/{path.parent.name}",
-                         "model": path.parent.parent.name.split("__")[0], "backbone": p["model"],
+                         "model": run_label(path.parent.parent.name, p), "backbone": p["model"],
+                         "augmentation": path.parent.parent.name.split("__")[2],
+                         "augmentation_ratio": p.get("augmentation_ratio"),
                          "model_kwargs": json.dumps(p.get("model_kwargs") or {}, sort_keys=True),
                          "pde": p["pde"], "samples": p["samples"], "seed": p["seed"],
                          "subset_draw": (m.get("train_subset") or {}).get("draw"),
@@ -112,10 +126,15 @@ def main() -> None:
     ap.add_argument("--pair", action="append", default=[],
                     help="BASE,OTHER: model labels compared seed by seed (repeatable)")
     ap.add_argument("--models", default=None, help="comma-separated model labels to keep (default: all)")
+    ap.add_argument("--published", action="append", default=[],
+                    help="a published runs.csv of this script whose rows join the collected runs (repeatable; "
+                         "e.g. the baselines a peer is compared with); --models filters them too")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     runs = collect([Path(r) for r in args.roots])
+    if args.published:
+        runs = pd.concat([*(pd.read_csv(p) for p in args.published), runs], ignore_index=True)
     if args.models:
         runs = runs[runs["model"].isin(args.models.split(","))].reset_index(drop=True)
     summary = summarize(runs)
