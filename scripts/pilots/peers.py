@@ -32,11 +32,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
+import sys
 from pathlib import Path
 
-import pandas as pd
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run_finetunes import report, run_and_record, run_row  # noqa: E402  (the same run records)
 
 
 def _backbone_base():
@@ -168,7 +171,6 @@ def main(argv=None) -> None:
     from pde_lib.params import load_params
     from pde_lib.sweep import cell as cell_mod
     from pde_lib.sweep.grid import expand_grid, finetunes
-    from pde_lib.training import run_training
 
     params = load_params(args.params)
     data = Path(args.data)
@@ -185,30 +187,11 @@ def main(argv=None) -> None:
             if pdes is not None and ft.pde not in pdes:
                 continue
             run_dir = out / cell.id.replace(label, tag, 1) / ft.id
-            metrics_path = run_dir / "metrics.json"
-            if not metrics_path.exists():
-                cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
-                cfg.model, cfg.model_kwargs, cfg.resume = args.peer, dict(peer_kwargs), False
-                load_before, cpu0 = os.getloadavg()[0], time.process_time()
-                run_training(cfg)
-                cost = {"cpu_time_s": time.process_time() - cpu0, "load_before": load_before,
-                        "load_after": os.getloadavg()[0]}
-                (run_dir / "cost.json.tmp").write_text(json.dumps(cost, indent=1))
-                os.replace(run_dir / "cost.json.tmp", run_dir / "cost.json")  # atomic
-            m = json.loads(metrics_path.read_text())
-            cost = json.loads((run_dir / "cost.json").read_text()) if (run_dir / "cost.json").exists() else {}
-            rows.append({"model": tag, "backbone": args.peer, "pde": ft.pde, "samples": ft.samples,
-                         "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
-                         "batch_size": m["params"]["batch_size"], "test_rel_l2": m["test_rel_l2"],
-                         "valid_rel_l2": m["valid_rel_l2"], "best_epoch": m["best_epoch"],
-                         "test_copy_last_rel_l2": m["test_copy_last_rel_l2"], "n_params": m["n_params"],
-                         "wall_time_s": m["wall_time_s"], "cpu_time_s": cost.get("cpu_time_s"),
-                         "load_before": cost.get("load_before"), "load_after": cost.get("load_after")})
-            print(f"{tag} s{cell.seed} {ft.id}: test {m['test_rel_l2']:.4f}, best epoch {m['best_epoch']}/"
-                  f"{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
-            pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
-            os.replace(out / "runs.csv.tmp", out / "runs.csv")  # atomic
-
+            cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
+            cfg.model, cfg.model_kwargs, cfg.resume = args.peer, dict(peer_kwargs), False
+            m, cost = run_and_record(cfg, run_dir)
+            rows.append(run_row(tag, args.peer, cell, ft, m, cost))
+            report(f"{tag} s{cell.seed}", ft, m, rows, out)
 
 if __name__ == "__main__":
     main()

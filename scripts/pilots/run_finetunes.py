@@ -22,6 +22,47 @@ import pandas as pd
 import torch
 
 
+def run_and_record(cfg, run_dir: Path) -> tuple[dict, dict]:
+    """Run the fine-tune ``cfg`` unless ``run_dir/metrics.json`` exists, recording its cost
+    (``cost.json``: the process's CPU seconds over the run, wall seconds, the 1-minute load average
+    before and after; written atomically); return (metrics, cost) as stored."""
+    from pde_lib.training import run_training
+
+    metrics_path = run_dir / "metrics.json"
+    if not metrics_path.exists():
+        load_before, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
+        run_training(cfg)
+        cost = {"cpu_time_s": time.process_time() - cpu0, "wall_total_s": time.perf_counter() - wall0,
+                "load_before": load_before, "load_after": os.getloadavg()[0]}
+        tmp = run_dir / "cost.json.tmp"  # atomic: temp file, then rename
+        tmp.write_text(json.dumps(cost, indent=1))
+        os.replace(tmp, run_dir / "cost.json")
+    cost_path = run_dir / "cost.json"
+    return json.loads(metrics_path.read_text()), (json.loads(cost_path.read_text()) if cost_path.exists() else {})
+
+
+def run_row(model: str, backbone: str, cell, ft, m: dict, cost: dict) -> dict:
+    """One ``runs.csv`` row of a fine-tune (``m``: its metrics.json, ``cost``: its cost.json)."""
+    p = m["params"]
+    return {"model": model, "backbone": backbone, "augmentation": cell.augmentation_label,
+            "augmentation_ratio": p.get("augmentation_ratio"), "pde": ft.pde, "samples": ft.samples,
+            "seed": cell.seed, "epochs": p["epochs"], "epoch_budget": p["epochs"], "batch_size": p["batch_size"],
+            "n_train_augmented": m.get("n_train_augmented", ft.samples),
+            "steps": p["epochs"] * -(-m.get("n_train_augmented", ft.samples) // p["batch_size"]),
+            "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"], "best_epoch": m["best_epoch"],
+            "test_copy_last_rel_l2": m["test_copy_last_rel_l2"], "n_params": m["n_params"],
+            "wall_time_s": m["wall_time_s"], "cpu_time_s": cost.get("cpu_time_s"),
+            "load_before": cost.get("load_before"), "load_after": cost.get("load_after")}
+
+
+def report(label: str, ft, m: dict, rows: list[dict], out: Path) -> None:
+    """Print the run's line and rewrite ``out/runs.csv`` with ``rows`` (atomically)."""
+    print(f"{label} {ft.id}: test {m['test_rel_l2']:.4f} (copy-last {m['test_copy_last_rel_l2']:.4f}), "
+          f"best epoch {m['best_epoch']}/{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
+    pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
+    os.replace(out / "runs.csv.tmp", out / "runs.csv")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("params")
@@ -38,7 +79,6 @@ def main() -> None:
     from pde_lib.params import load_params
     from pde_lib.sweep import cell as cell_mod
     from pde_lib.sweep.grid import expand_grid, finetunes
-    from pde_lib.training import run_training
 
     params = load_params(args.params)
     data = Path(args.data)
@@ -59,34 +99,11 @@ def main() -> None:
                 if pdes is not None and ft.pde not in pdes:
                     continue
                 run_dir = out / cell.id / ft.id
-                metrics_path = run_dir / "metrics.json"
-                if not metrics_path.exists():
-                    cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
-                    cfg.resume = False
-                    load_before, cpu0, wall0 = os.getloadavg()[0], time.process_time(), time.perf_counter()
-                    run_training(cfg)
-                    cost = {"cpu_time_s": time.process_time() - cpu0, "wall_total_s": time.perf_counter() - wall0,
-                            "load_before": load_before, "load_after": os.getloadavg()[0]}
-                    tmp = run_dir / "cost.json.tmp"  # atomic: temp file, then rename
-                    tmp.write_text(json.dumps(cost, indent=1))
-                    os.replace(tmp, run_dir / "cost.json")
-                m = json.loads(metrics_path.read_text())
-                cost_path = run_dir / "cost.json"
-                cost = json.loads(cost_path.read_text()) if cost_path.exists() else {}
-                rows.append({"model": cell.model, "backbone": cell.backbone, "augmentation": cell.augmentation_label,
-                             "augmentation_ratio": m["params"].get("augmentation_ratio"), "pde": ft.pde, "samples": ft.samples,
-                             "seed": cell.seed, "epochs": m["params"]["epochs"], "epoch_budget": m["params"]["epochs"],
-                             "batch_size": m["params"]["batch_size"], "steps": m["params"]["epochs"] * -(-ft.samples // m["params"]["batch_size"]),
-                             "test_rel_l2": m["test_rel_l2"], "valid_rel_l2": m["valid_rel_l2"],
-                             "best_epoch": m["best_epoch"], "test_copy_last_rel_l2": m["test_copy_last_rel_l2"],
-                             "n_params": m["n_params"], "wall_time_s": m["wall_time_s"],
-                             "cpu_time_s": cost.get("cpu_time_s"), "load_before": cost.get("load_before"),
-                             "load_after": cost.get("load_after")})
-                print(f"{cell.id} {ft.id}: test {m['test_rel_l2']:.4f} (copy-last {m['test_copy_last_rel_l2']:.4f}), "
-                      f"best epoch {m['best_epoch']}/{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
-                pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
-                os.replace(out / "runs.csv.tmp", out / "runs.csv")  # atomic
-
+                cfg = cell_mod._finetune_config(cell, ft, params, "cpu", paths, None, run_dir, False)
+                cfg.resume = False
+                m, cost = run_and_record(cfg, run_dir)
+                rows.append(run_row(cell.model, cell.backbone, cell, ft, m, cost))
+                report(cell.id, ft, m, rows, out)
 
 if __name__ == "__main__":
     main()
