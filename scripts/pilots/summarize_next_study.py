@@ -134,7 +134,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     runs = collect([Path(r) for r in args.roots])
     if args.published:
-        runs = pd.concat([*(pd.read_csv(p) for p in args.published), runs], ignore_index=True)
+        # the convergence rule again over all rows: a runs.csv of run_finetunes.py lacks its columns
+        runs = with_convergence(pd.concat([*(pd.read_csv(p) for p in args.published), runs], ignore_index=True))
     if args.models:
         runs = runs[runs["model"].isin(args.models.split(","))].reset_index(drop=True)
     summary = summarize(runs)
