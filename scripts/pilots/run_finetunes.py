@@ -27,6 +27,7 @@ def run_and_record(cfg, run_dir: Path) -> tuple[dict, dict]:
     (``cost.json``: the process's CPU seconds over the run, wall seconds, the 1-minute load average
     before and after; written atomically); return (metrics, cost) as stored."""
     from pde_lib.training import run_training
+    from pde_lib.utils.atomic import write_json
 
     metrics_path = run_dir / "metrics.json"
     if not metrics_path.exists():
@@ -34,9 +35,7 @@ def run_and_record(cfg, run_dir: Path) -> tuple[dict, dict]:
         run_training(cfg)
         cost = {"cpu_time_s": time.process_time() - cpu0, "wall_total_s": time.perf_counter() - wall0,
                 "load_before": load_before, "load_after": os.getloadavg()[0]}
-        tmp = run_dir / "cost.json.tmp"  # atomic: temp file, then rename
-        tmp.write_text(json.dumps(cost, indent=1))
-        os.replace(tmp, run_dir / "cost.json")
+        write_json(run_dir / "cost.json", cost)
     cost_path = run_dir / "cost.json"
     return json.loads(metrics_path.read_text()), (json.loads(cost_path.read_text()) if cost_path.exists() else {})
 
@@ -57,10 +56,12 @@ def run_row(model: str, backbone: str, cell, ft, m: dict, cost: dict) -> dict:
 
 def report(label: str, ft, m: dict, rows: list[dict], out: Path) -> None:
     """Print the run's line and rewrite ``out/runs.csv`` with ``rows`` (atomically)."""
+    from pde_lib.utils.atomic import atomic_path
+
     print(f"{label} {ft.id}: test {m['test_rel_l2']:.4f} (copy-last {m['test_copy_last_rel_l2']:.4f}), "
           f"best epoch {m['best_epoch']}/{m['params']['epochs']}, {m['wall_time_s']:.0f} s", flush=True)
-    pd.DataFrame(rows).to_csv(out / "runs.csv.tmp", index=False)
-    os.replace(out / "runs.csv.tmp", out / "runs.csv")
+    with atomic_path(out / "runs.csv") as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
 
 
 def main() -> None:
@@ -104,6 +105,7 @@ def main() -> None:
                 m, cost = run_and_record(cfg, run_dir)
                 rows.append(run_row(cell.model, cell.backbone, cell, ft, m, cost))
                 report(cell.id, ft, m, rows, out)
+
 
 if __name__ == "__main__":
     main()

@@ -34,10 +34,15 @@ from pde_lib.report.convergence import FRACTION, SHARE, with_convergence
 from pde_lib.report.precision import seeds_needed, target_half_width
 
 
+def cell_augmentation(cell_id: str) -> str:
+    """The augmentation label of a cell id (MODEL__STRATEGY__AUG__sSEED...)."""
+    return cell_id.split("__")[2]
+
+
 def run_label(cell_id: str, params: dict) -> str:
     """The row's label: the cell's model label, with ``+AUG`` for an augmented cell and
     ``@rRATIO`` where its augmentation ratio is not the default 0.5."""
-    model, _, aug = cell_id.split("__")[:3]
+    model, aug = cell_id.split("__")[0], cell_augmentation(cell_id)
     if aug == "none":
         return model
     ratio = params.get("augmentation_ratio", 0.5)
@@ -58,7 +63,7 @@ def collect(roots: list[Path]) -> pd.DataFrame:
             gain = 1.0 - np.nanmin(valid[cut:]) / np.nanmin(valid[:cut]) if 0 < cut < len(valid) else np.nan
             rows.append({"run": f"{root.name}/{path.parent.parent.name}/{path.parent.name}",
                          "model": run_label(path.parent.parent.name, p), "backbone": p["model"],
-                         "augmentation": path.parent.parent.name.split("__")[2],
+                         "augmentation": cell_augmentation(path.parent.parent.name),
                          "augmentation_ratio": p.get("augmentation_ratio"),
                          "model_kwargs": json.dumps(p.get("model_kwargs") or {}, sort_keys=True),
                          "pde": p["pde"], "samples": p["samples"], "seed": p["seed"],
