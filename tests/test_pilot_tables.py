@@ -78,3 +78,5 @@ def test_budget_comparison_gives_each_budgets_change_against_the_one_before():
     assert t["backbone"].tolist() == ["fno2d"]  # the pairs of the last budget
     assert t[["epochs_1x", "epochs_2x", "epochs_4x"]].iloc[0].tolist() == [30, 60, 120]
     assert math.isclose(t["change_2x_pct"].iloc[0], -50.0) and math.isclose(t["change_4x_pct"].iloc[0], -50.0)
+    # the absolute skill gained per step of the ladder: 0.6 -> 0.8 -> 0.9
+    assert math.isclose(t["skill_gain_2x"].iloc[0], 0.2) and math.isclose(t["skill_gain_4x"].iloc[0], 0.1)
