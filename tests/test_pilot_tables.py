@@ -78,3 +78,31 @@ def test_budget_comparison_gives_each_budgets_change_against_the_one_before():
     assert t["backbone"].tolist() == ["fno2d"]  # the pairs of the last budget
     assert t[["epochs_1x", "epochs_2x", "epochs_4x"]].iloc[0].tolist() == [30, 60, 120]
     assert math.isclose(t["change_2x_pct"].iloc[0], -50.0) and math.isclose(t["change_4x_pct"].iloc[0], -50.0)
+    # the absolute skill gained per step of the ladder: 0.6 -> 0.8 -> 0.9
+    assert math.isclose(t["skill_gain_2x"].iloc[0], 0.2) and math.isclose(t["skill_gain_4x"].iloc[0], 0.1)
+
+
+def test_published_budget_ladder_is_its_runs_and_says_what_its_readme_says():
+    """outputs/published/pretext_budget_ladder: the comparison files are the compare script's output
+    on the published runs, and the README's findings hold: FNO2D and U-Net `derivative` gain under
+    0.01 skill from 8x to 16x without meeting the relative plateau rule, DeepONet2D meets it at 16x,
+    OFormer2D `transfer` plateaus at 8x and `coefficient` gets worse than at 2x."""
+    pub = ROOT / "outputs" / "published"
+    ladder = pub / "pretext_budget_ladder"
+    first = [pd.read_csv(pub / d / "runs.csv") for d in ("pretext_learned", "pretext_budget2")]
+    r8, r16 = pd.read_csv(ladder / "runs_8x.csv"), pd.read_csv(ladder / "runs_16x.csv")
+    deriv = budgets.compare(first + [pd.read_csv(pub / "pretext_budget4" / "runs.csv"), r8, r16],
+                            ["1x", "2x", "4x", "8x", "16x"])
+    oformer = budgets.compare(first + [r8], ["1x", "2x", "8x"])
+    for computed, name in ((deriv, "comparison_derivative.csv"), (oformer, "comparison_oformer2d.csv")):
+        published = pd.read_csv(ladder / name)
+        assert list(published.columns) == list(computed.columns)
+        pd.testing.assert_frame_equal(published.select_dtypes("number"), computed.select_dtypes("number"),
+                                      check_dtype=False, rtol=1e-3)
+    d = deriv.set_index("backbone")
+    assert (d.loc[["fno2d", "unet"], "skill_gain_16x"] < 0.01).all()
+    assert not d.loc[["fno2d", "unet"], "plateau_16x"].any() and bool(d.loc["deeponet2d", "plateau_16x"])
+    assert (d["change_16x_pct"] < -20).all()  # in relative loss every backbone still moves
+    o = oformer[oformer["backbone"] == "oformer2d"].set_index("strategy")
+    assert bool(o.loc["transfer", "plateau_8x"]) and -10 < o.loc["transfer", "change_8x_pct"] < 0
+    assert o.loc["coefficient", "value_8x"] > o.loc["coefficient", "value_2x"]

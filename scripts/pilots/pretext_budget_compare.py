@@ -5,9 +5,10 @@ from the ``runs.csv`` of ``pretext_learned.py`` runs (one per budget, first budg
         [--labels 1x,2x,4x]
 
 One row per pair present in the last file: per budget its epochs, value and skill, and, from the
-second budget on, the change against the budget before (percent, relative), the last-third gain
-and whether that run met the plateau rule (``report.pretext_check``: under 2% over the last
-third of its epochs)."""
+second budget on, the change against the budget before (percent, relative), the skill gained
+against the budget before (absolute: skill = 1 - loss / the reference's loss, so a gain of 0.01 is
+1% of the trivial predictor's loss), the last-third gain and whether that run met the plateau rule
+(``report.pretext_check``: under 2% over the last third of its epochs)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def compare(tables: list[pd.DataFrame], labels: list[str]) -> pd.DataFrame:
         if i:
             prev = out[f"value_{labels[i - 1]}"]
             out[f"change_{label}_pct"] = 100 * (out[f"value_{label}"] / prev - 1)
+            out[f"skill_gain_{label}"] = out[f"skill_{label}"] - out[f"skill_{labels[i - 1]}"]
             out[f"last_third_gain_{label}"] = t["last_third_gain"].to_numpy()
             out[f"plateau_{label}"] = t["plateau"].to_numpy()
             out[f"cpu_s_{label}"] = t["cpu_s"].to_numpy()
