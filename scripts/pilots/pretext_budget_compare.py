@@ -13,10 +13,11 @@ against the budget before (absolute: skill = 1 - loss / the reference's loss, so
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import pandas as pd
+
+from pde_lib.utils.atomic import atomic_path
 
 
 def compare(tables: list[pd.DataFrame], labels: list[str]) -> pd.DataFrame:
@@ -48,9 +49,8 @@ def main() -> None:
     if len(labels) != len(args.runs):
         raise SystemExit(f"--labels gives {len(labels)} labels for {len(args.runs)} runs files")
     table = compare([pd.read_csv(p) for p in args.runs], labels)
-    out = Path(args.out)
-    table.to_csv(out.with_suffix(".tmp"), index=False, float_format="%.4g")
-    os.replace(out.with_suffix(".tmp"), out)  # atomic
+    with atomic_path(Path(args.out)) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4g")
     with pd.option_context("display.width", 250, "display.max_columns", 40):
         print(table.to_string(index=False))
 

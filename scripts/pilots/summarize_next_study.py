@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import pandas as pd
 
 from pde_lib.report.convergence import FRACTION, SHARE, with_convergence
 from pde_lib.report.precision import seeds_needed, target_half_width
+from pde_lib.utils.atomic import atomic_path
 
 
 def cell_augmentation(cell_id: str) -> str:
@@ -149,8 +149,8 @@ def main() -> None:
         tables.append(("pair.csv", pd.concat([pair_table(runs, *pair.split(",")) for pair in args.pair],
                                              ignore_index=True)))
     for name, df in tables:
-        df.to_csv(out / (name + ".tmp"), index=False, float_format="%.6g")
-        os.replace(out / (name + ".tmp"), out / name)
+        with atomic_path(out / name) as tmp:
+            df.to_csv(tmp, index=False, float_format="%.6g")
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         for name, df in tables[1:]:
             print(df.to_string(index=False))
