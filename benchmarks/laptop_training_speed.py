@@ -17,7 +17,7 @@ thread). The same count serves old and new (the same mathematics).
 
     python benchmarks/laptop_training_speed.py [--old 4f2f808] [--repeats 3] [--pretrain-repeats 2]
         [--parts finetune,pretrain] [--table-from OUT.json]
-        [--models fno2d,unet] [--strategies all] [--data DIR] [--json OUT.json]
+        [--models fno2d,unet] [--strategies all] [--eval-every 1] [--new-eval-every K] [--data DIR] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ def timed_run(cmd: list[str], root: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def finetune_cmd(model: str, data: dict, out: Path, args) -> list[str]:
+def finetune_cmd(model: str, data: dict, out: Path, args, eval_every: int) -> list[str]:
     return [sys.executable, "-m", "pde_lib", "train", "--model", model, "--model-kwargs", json.dumps(MODELS[model]),
             "--train", data["train"], "--valid", data["valid"], "--test", data["test"], "--samples", "32",
-            "--epochs", str(args.epochs), "--batch-size", "16", "--seed", "0", "--out", str(out),
-            "--overwrite", "--no-progress"]
+            "--epochs", str(args.epochs), "--batch-size", "16", "--seed", "0", "--eval-every", str(eval_every),
+            "--out", str(out), "--overwrite", "--no-progress"]
 
 
 def pretrain_cmd(model: str, strategy: str, data: dict, out: Path, args) -> list[str]:
@@ -122,8 +122,13 @@ def _counted(fn) -> int:
     return counter.get_total_flops()
 
 
-def finetune_flops(model: str, epochs: int) -> float:
-    """Counted FLOPs of a fine-tune: per epoch 2 steps of 16 samples and 2 validation forwards."""
+def validations(epochs: int, eval_every: int) -> int:
+    """How many validation passes a fine-tune makes: every ``eval_every`` epochs and after the last."""
+    return sum(1 for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs)
+
+
+def finetune_flops(model: str, epochs: int, eval_every: int = 1) -> float:
+    """Counted FLOPs of a fine-tune: per epoch 2 steps of 16 samples; per validation pass 2 forwards."""
     import torch
 
     from pde_lib.engine.losses import relative_l2
@@ -136,7 +141,7 @@ def finetune_flops(model: str, epochs: int) -> float:
     step = _counted(lambda: relative_l2(m(x, grid), y).mean().backward())
     with torch.no_grad():
         fwd = _counted(lambda: m(x, grid))
-    return float(epochs * 2 * (step + fwd))
+    return float(2 * (epochs * step + validations(epochs, eval_every) * fwd))
 
 
 def pretrain_flops(model: str, strategy: str, data: dict, epochs: int) -> float:
@@ -166,7 +171,7 @@ def compare(name: str, make_cmd, roots: dict[str, Path], repeats: int, out_dir: 
     for _ in range(repeats):
         for version, root in roots.items():
             out = out_dir / f"{name.replace(' ', '_')}-{version}"
-            wall, cpu = timed_run(make_cmd(out), root)
+            wall, cpu = timed_run(make_cmd(out, version), root)
             times[version]["wall"].append(wall)
             times[version]["cpu"].append(cpu)
             if metric is not None:
@@ -190,7 +195,7 @@ def print_table(peak: list[float], rows: list[dict], old: str, repeats: int, pre
           f"{max(peak):.0f}) | test rel L2 old / new |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        gf = [r["flops"] / r[f"{v}_wall"] / 1e9 for v in ("old", "new")]
+        gf = [r.get(f"flops_{v}", r["flops"]) / r[f"{v}_wall"] / 1e9 for v in ("old", "new")]
         err = r["metric"]
         err_s = f"{err['old']:.4g} / {err['new']:.4g}" if err else "-"
         print(f"| {r['name']} | {r['old_wall']:.1f} | {r['new_wall']:.1f} | {r['old_wall'] / r['new_wall']:.2f} | "
@@ -199,9 +204,12 @@ def print_table(peak: list[float], rows: list[dict], old: str, repeats: int, pre
 
 
 def save(path: str | None, peak: list[float], rows: list[dict]) -> None:
-    """The rows so far as JSON (after every row, so an interrupted run keeps what it measured)."""
+    """The rows so far as JSON, written atomically after every row (an interrupted run keeps what it
+    measured)."""
     if path:
-        Path(path).write_text(json.dumps({"peak_gflops": peak, "rows": rows}, indent=2) + "\n")
+        from pde_lib.utils.atomic import write_json
+
+        write_json(Path(path), {"peak_gflops": peak, "rows": rows})
 
 
 def main() -> None:
@@ -215,6 +223,10 @@ def main() -> None:
     ap.add_argument("--pretrain-models", default="fno2d,unet")
     ap.add_argument("--strategies", default="all")
     ap.add_argument("--epochs", type=int, default=240, help="fine-tune epochs")
+    ap.add_argument("--eval-every", type=int, default=1,
+                    help="fine-tunes validate every K epochs, old and new alike (the study validates every 5)")
+    ap.add_argument("--new-eval-every", type=int, default=None,
+                    help="the new code's fine-tunes validate every K epochs instead (old keeps --eval-every)")
     ap.add_argument("--pretrain-epochs", type=int, default=15, help="the laptop study's 15")
     ap.add_argument("--pretrain-samples", type=int, default=192, help="per PDE (the laptop study's 192)")
     ap.add_argument("--data", default=None, help="folder for the generated data (default: a temporary one)")
@@ -236,11 +248,17 @@ def main() -> None:
         peak = [peak_gflops()]
         rows = []
         if "finetune" in parts:
-            print(f"fine-tunes: {args.epochs} epochs, 32 heat samples, batch 16, 1 thread", flush=True)
+            every = {"old": args.eval_every, "new": args.new_eval_every or args.eval_every}
+            print(f"fine-tunes: {args.epochs} epochs, 32 heat samples, batch 16, validation every "
+                  f"{every['old']} (old) / {every['new']} (new) epochs, 1 thread", flush=True)
             for model in args.models.split(","):
-                row = compare(f"finetune {model}", lambda out, m=model: finetune_cmd(m, data, out, args),
+                row = compare(f"finetune {model}",
+                              lambda out, v, m=model: finetune_cmd(m, data, out, args, every[v]),
                               roots, args.repeats, tmp, metric=test_error)
-                row["flops"] = finetune_flops(model, args.epochs)
+                row["eval_every"] = every
+                for v in every:
+                    row[f"flops_{v}"] = finetune_flops(model, args.epochs, every[v])
+                row["flops"] = row["flops_new"]
                 rows.append(row)
                 save(args.json, peak, rows)
         if "pretrain" in parts:
@@ -249,7 +267,7 @@ def main() -> None:
             for model in args.pretrain_models.split(","):
                 for strategy in strategies:
                     row = compare(f"pretrain {model} {strategy}",
-                                  lambda out, m=model, s=strategy: pretrain_cmd(m, s, data, out, args),
+                                  lambda out, v, m=model, s=strategy: pretrain_cmd(m, s, data, out, args),
                                   roots, args.pretrain_repeats, tmp)
                     row["flops"] = pretrain_flops(model, strategy, data, args.pretrain_epochs)
                     rows.append(row)
