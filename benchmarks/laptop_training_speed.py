@@ -123,8 +123,11 @@ def _counted(fn) -> int:
 
 
 def validations(epochs: int, eval_every: int) -> int:
-    """How many validation passes a fine-tune makes: every ``eval_every`` epochs and after the last."""
-    return sum(1 for e in range(1, epochs + 1) if e % eval_every == 0 or e == epochs)
+    """How many validation passes a fine-tune makes (the engine's rule, ``TrainConfig.validates_after``)."""
+    from pde_lib.training.config import TrainConfig
+
+    config = TrainConfig(epochs=epochs, eval_every=eval_every)
+    return sum(config.validates_after(e) for e in range(1, epochs + 1))
 
 
 def finetune_flops(model: str, epochs: int, eval_every: int = 1) -> float:

@@ -420,6 +420,14 @@ def test_bad_inputs_fail_before_training(data, tmp_path):
     assert calls == []
 
 
+@pytest.mark.parametrize("epochs, every, due", [(10, 1, list(range(1, 11))), (10, 5, [5, 10]), (12, 5, [5, 10, 12]),
+                                                 (3, 5, [3])])
+def test_validation_cadence_every_k_epochs_and_after_the_last(epochs, every, due):
+    """``validates_after``: the one definition of the cadence (the engine and the speed benchmark)."""
+    config = TrainConfig(epochs=epochs, eval_every=every)
+    assert [e for e in range(1, epochs + 1) if config.validates_after(e)] == due
+
+
 def test_config_rejects_unknown_and_bad_values(data):
     with pytest.raises(ConfigError, match="unknown training parameter.*batchsize.*valid parameters:.*batch_size"):
         TrainConfig.from_dict({"model": "fno2d", "batchsize": 3})

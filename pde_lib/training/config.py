@@ -41,6 +41,11 @@ class TrainConfig(EngineConfig, SubsetOptions, AugmentationOptions):
     eval_every: int = 1
     cuda_graphs: bool = False
 
+    def validates_after(self, epoch: int) -> bool:
+        """Whether the run validates after ``epoch`` (counted from 1): every ``eval_every``
+        epochs and after the last, so model selection always sees the final state."""
+        return epoch % self.eval_every == 0 or epoch == self.epochs
+
     def validate(self) -> None:
         """Check types and ranges of every field (files and names are checked by the trainer,
         which knows the registries and the data)."""

@@ -75,7 +75,7 @@ class RunState(Run):
         with the lowest valid error, record ``train_loss`` and ``valid_curve``."""
         c = self.config
         valid = None
-        if (epoch + 1) % c.eval_every == 0 or epoch + 1 == c.epochs:
+        if c.validates_after(epoch + 1):
             valid = evaluate(self.model, self.data.valid, c.task, c.window, c.target_frame, c.batch_size,
                              full=False)["rel_l2"]
             if valid < self.best["valid"]:
