@@ -3,6 +3,7 @@
 a whole study writes the page, every family's rows and one verdict per hypothesis."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,57 @@ def test_readme_block_is_what_the_study_report_writes(tmp_path):
     readme.write_text((ROOT / "README.md").read_text())
     out = tmp_path / "outputs" / "published" / "study_v2" / "report"  # the same paths relative to the README
     assert main(["study-report", "--study", str(PUBLISHED_STUDY), "--design", str(DESIGN),
-                 "--out", str(out), "--readme", str(readme)]) == 0
+                 "--out", str(out), "--readme", str(readme), "--no-pilot-banners"]) == 0
     block = lambda text: text[text.index(START):text.index(END)]  # noqa: E731
     assert block((ROOT / "README.md").read_text()) == block(readme.read_text()), \
         "README's findings block drifted: run `python -m pde_lib study-report`"
+
+
+def test_the_study_report_marks_every_other_published_page_a_pilot(published, tmp_path):
+    """With the study inside PUBLISHED, every other folder's HTML pages and README get one "Pilot"
+    banner linking the report (below nothing, above a "Superseded" banner); the study's own
+    pages get none; a second run changes nothing."""
+    import shutil
+
+    from pde_lib.report.pilot_banner import START
+    from pde_lib.report.superseded import mark_superseded
+
+    pub = tmp_path / "published"
+    shutil.copytree(published, pub / "study_v2")
+    (pub / "laptop" / "reports").mkdir(parents=True)
+    (pub / "findings").mkdir()
+    (pub / "seed_count").mkdir()
+    (pub / "findings" / "index.html").write_text("<html><body><h1>Findings</h1></body></html>")
+    (pub / "laptop" / "reports" / "report_strategies.html").write_text("<html><body class='x'><p>old</p></body></html>")
+    mark_superseded(pub / "laptop" / "reports" / "report_strategies.html", pub / "findings" / "index.html", "Older.")
+    (pub / "seed_count" / "README.md").write_text("# The seed count\n\n**Decided: 8 seeds**.\n")
+    args = ["study-report", "--study", str(pub / "study_v2"), "--design", str(DESIGN), "--readme", "",
+            "--published", str(pub)]
+    assert main(args) == 0
+    pages = [pub / "findings" / "index.html", pub / "laptop" / "reports" / "report_strategies.html",
+             pub / "seed_count" / "README.md"]
+    first = {p: p.read_text() for p in pages}
+    for page, text in first.items():
+        assert text.count(START) == 1, page
+        link = re.search(r'(?:href="|\]\()([^")]+index\.html)', text.split(START)[1]).group(1)
+        assert (page.parent / link).resolve() == (pub / "study_v2" / "report" / "index.html").resolve(), page
+    reports = first[pages[1]]
+    assert reports.index("Pilot.") < reports.index("Superseded.") and "<p>old</p>" in reports
+    assert first[pages[2]].startswith("# The seed count\n\n" + START) and "**Decided: 8 seeds**." in first[pages[2]]
+    assert START not in (pub / "study_v2" / "report" / "index.html").read_text()
+    assert main(args) == 0
+    assert {p: p.read_text() for p in pages} == first
+
+
+def test_a_markdown_page_without_title_gets_the_banner_at_the_top_and_bad_html_is_named(tmp_path):
+    from pde_lib.errors import DataError
+    from pde_lib.report.pilot_banner import END, mark_pilots
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "README.md").write_text("no title here\n")
+    mark_pilots(tmp_path, tmp_path / "study_v2" / "report" / "index.html")
+    text = (tmp_path / "a" / "README.md").read_text()
+    assert text.endswith(END + "\n\nno title here\n") and "(../study_v2/report/index.html)" in text
+    (tmp_path / "a" / "page.html").write_text("<p>no body tag</p>")
+    with pytest.raises(DataError, match=r"page\.html: no <body> tag"):
+        mark_pilots(tmp_path, tmp_path / "study_v2" / "report" / "index.html")

@@ -25,7 +25,7 @@ def run(args) -> int:
     from pde_lib.report.findings_page import all_figures, page_html
     from pde_lib.report.readme_block import findings_block, insert_after_title
     from pde_lib.report.scale import scale_table
-    from pde_lib.report.study_chunks import STUDY_VERDICTS, study_owns_readme
+    from pde_lib.report.study_chunks import STUDY_PAGE, STUDY_VERDICTS, study_owns_readme
     from pde_lib.report.superseded import REASONS, mark_published
     from pde_lib.utils.atomic import write_bytes, write_text
 
@@ -51,6 +51,10 @@ def run(args) -> int:
     steps.update()
     if not args.no_banners:
         mark_published(published, page)
+        if study_owns_readme(published):  # the findings page was just rewritten: it is a pilot page too
+            from pde_lib.report.pilot_banner import mark_pilots
+
+            mark_pilots(published, published / STUDY_PAGE)
     steps.update()
     if args.readme and study_owns_readme(published):  # the README's block is the study's now
         print(f"README block left alone: {published / STUDY_VERDICTS} exists, so the block is the study's "

@@ -1,7 +1,9 @@
 """``python -m pde_lib study-report``: the pre-registered study's report, once every chunk is
 published: ``OUT/index.html`` (self-contained, figures embedded), ``OUT/families.csv`` (every row
 of every family, with its label and pretext check) and ``OUT/hypotheses.json`` (one verdict per
-hypothesis), ``OUT/forest.png`` and the README's findings block (replacing the pilot evidence's). Refuses a partial study: nothing is analysed between chunks
+hypothesis), ``OUT/forest.png`` and the README's findings block (replacing the pilot evidence's),
+and a "Pilot" banner linking the report on every other published page (``report.pilot_banner``;
+when STUDY is a folder of PUBLISHED). Refuses a partial study: nothing is analysed between chunks
 (docs/preregistration.md, section 8)."""
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ def add_arguments(p) -> None:
     p.add_argument("--prereg", default="docs/preregistration.md", help="the pre-registration the page links to")
     p.add_argument("--readme", default="README.md",
                    help="README whose findings block to replace with the study's ('' to skip)")
+    p.add_argument("--published", default="outputs/published",
+                   help="the published folders whose pages get the pilot banner (when STUDY is one of them)")
+    p.add_argument("--no-pilot-banners", action="store_true", help="do not mark the other published pages as pilots")
 
 
 def run(args) -> int:
@@ -65,6 +70,11 @@ def run(args) -> int:
         write_text(readme, insert_after_title(readme.read_text(encoding="utf-8"), block))
     steps.update()
     steps.close()
+    published = Path(args.published)
+    if not args.no_pilot_banners and study.resolve().parent == published.resolve():
+        from pde_lib.report.pilot_banner import mark_pilots
+
+        print(f"pilot banner on {len(mark_pilots(published, out / 'index.html', study.name))} pages of {published}")
     for h, (v, _) in a.hypotheses.items():
         print(f"  {h}: {v}")
     print(f"wrote {out / 'index.html'}, forest.png, families.csv and hypotheses.json"

@@ -23,6 +23,8 @@ CHUNK_GLOB = "chunk_*"
 #: under the published folder: written by ``study-report``; once it exists the README's findings
 #: block is the study's, and ``findings-page`` (the pilot evidence) leaves the README alone
 STUDY_VERDICTS = "study_v2/report/hypotheses.json"
+#: under the published folder: the study's report page, which the pilot banners link
+STUDY_PAGE = "study_v2/report/index.html"
 
 
 def study_owns_readme(published: str | Path) -> bool:

@@ -24,9 +24,10 @@ def banner_html(reason: str, link: str, link_text: str) -> str:
             f"{html.escape(link_text)}</a>.</div>{END}")
 
 
-def inject_banner(page: str, banner: str) -> str:
-    """``page`` with ``banner`` right after its ``<body>`` tag, replacing an earlier banner."""
-    page = re.sub(re.escape(START) + ".*?" + re.escape(END), "", page, flags=re.S)
+def inject_banner(page: str, banner: str, markers: tuple[str, str] = (START, END)) -> str:
+    """``page`` with ``banner`` right after its ``<body>`` tag, replacing an earlier banner
+    between the same ``markers``."""
+    page = re.sub(re.escape(markers[0]) + ".*?" + re.escape(markers[1]), "", page, flags=re.S)
     m = re.search(r"<body[^>]*>", page)
     if m is None:
         raise ValueError("no <body> tag: not an HTML page")
