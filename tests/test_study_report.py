@@ -43,7 +43,8 @@ def test_a_whole_study_gets_its_page_families_verdicts_and_readme_block(publishe
     assert _run(published, tmp_path / "report", readme) == 0
     page = (tmp_path / "report" / "index.html").read_text()
     for text in ("The answers", "F1 (H1)", "F6b (H6)", "negative control", "as expected", "Exclusions",
-                 "not learned", "chunk_7", "data:image/png;base64,"):
+                 "not learned", "chunk_7", "data:image/png;base64,",
+                 "Measured: 8.0 h of 2-core wall time in 8 chunks (per chunk 60-60 min", "9 GPU-hours"):
         assert text in page, text
     verdicts = json.loads((tmp_path / "report" / "hypotheses.json").read_text())
     assert verdicts["H1"]["verdict"] == "agree" and verdicts["H5"]["verdict"] == "depends"

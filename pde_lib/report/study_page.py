@@ -101,12 +101,31 @@ def glance(a: StudyAnalysis) -> str:
             f"{rows}</table>")
 
 
-def run_record(run: StudyRun) -> str:
+#: the pre-registration's cost plan (its section 9), which the measured cost is set beside
+PLANNED_COST = ("planned: about 8.4 h of 2-core wall time. At the paper's model sizes the pre-registration "
+                "estimates the same design at about 50 h on 2 CPU cores, from this project's measured paper-size "
+                "CPU throughput, and about 9 GPU-hours on one GPU (about 1 hour on 8, one chunk each) if a "
+                "paper-size step takes 10 ms, a figure quoted for the original code on an H200: no GPU was lent "
+                "to measure this project's step times")
+
+
+def cost_paragraph(run: StudyRun, prereg: str) -> str:
+    """The measured wall time (total, per chunk) beside the plan of the pre-registration's section 9."""
+    wall = pd.to_numeric(run.chunks["wall_seconds"], errors="coerce") / 60
+    measured = ("wall time not recorded for every chunk" if wall.isna().any() else
+                f"{wall.sum() / 60:.1f} h of 2-core wall time in {len(wall)} chunks (per chunk {wall.min():.0f}-"
+                f"{wall.max():.0f} min, median {wall.median():.0f}; data generation once per session not included)")
+    return (f'<p><b>Cost.</b> Measured: {measured}; {html.escape(PLANNED_COST)} (<a href="{html.escape(prereg)}">'
+            "pre-registration</a>, section 9; docs/performance.md).</p>")
+
+
+def run_record(run: StudyRun, prereg: str) -> str:
     wall = pd.to_numeric(run.chunks["wall_seconds"], errors="coerce")
     total = f"{wall.sum() / 3600:.1f} h of wall time over {len(run.chunks)} chunks" if wall.notna().all() else ""
     return (f"<p>Design <code>{html.escape(run.design)}</code>, results <code>{html.escape(str(run.folder))}"
             f"</code>: {len(run.results)} fine-tunes, {run.results['seed'].nunique()} seeds, "
-            f"{len(run.pretext)} pretraining runs; {total}.</p>" + table_html(run.chunks, "no chunks"))
+            f"{len(run.pretext)} pretraining runs; {total}.</p>" + cost_paragraph(run, prereg)
+            + table_html(run.chunks, "no chunks"))
 
 
 def family_section(name: str, a: StudyAnalysis, figs: dict) -> str:
@@ -166,7 +185,7 @@ def study_page_html(run: StudyRun, a: StudyAnalysis, figs: dict, prereg: str) ->
              "% lower test error than the baseline with its 95% Student-t interval over seeds; * and a filled marker: "
              f"survives Holm at 5% in its family. The labels, one rule:</p><ul>{labels}</ul>"]
     parts += [family_section(name, a, figs) for name in FAMILIES]
-    parts += [rules_section(a), '<h2 id="run">The run</h2>', run_record(run)]
+    parts += [rules_section(a), '<h2 id="run">The run</h2>', run_record(run, prereg)]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>pde-pretrain: the pre-registered '
             f"study</title><style>{CSS}</style></head><body>\n{body}\n</body></html>\n")
