@@ -120,11 +120,9 @@ def cost_paragraph(run: StudyRun, prereg: str) -> str:
 
 
 def run_record(run: StudyRun, prereg: str) -> str:
-    wall = pd.to_numeric(run.chunks["wall_seconds"], errors="coerce")
-    total = f"{wall.sum() / 3600:.1f} h of wall time over {len(run.chunks)} chunks" if wall.notna().all() else ""
     return (f"<p>Design <code>{html.escape(run.design)}</code>, results <code>{html.escape(str(run.folder))}"
             f"</code>: {len(run.results)} fine-tunes, {run.results['seed'].nunique()} seeds, "
-            f"{len(run.pretext)} pretraining runs; {total}.</p>" + cost_paragraph(run, prereg)
+            f"{len(run.pretext)} pretraining runs.</p>" + cost_paragraph(run, prereg)
             + table_html(run.chunks, "no chunks"))
 
 
