@@ -17,19 +17,19 @@ from pde_lib.report.superseded import inject_banner
 from pde_lib.utils.atomic import write_text
 
 START, END = "<!-- pilot:start -->", "<!-- pilot:end -->"
-STYLE = ("background:#fff4d6;border:3px solid #b7791f;color:#3d2a00;padding:12px 16px;margin:8px 0 14px 0;"
+PILOT_BANNER_STYLE = ("background:#fff4d6;border:3px solid #b7791f;color:#3d2a00;padding:12px 16px;margin:8px 0 14px 0;"
          "font-size:1.15em;line-height:1.4;font-family:sans-serif")
 TEXT = ("Pilot evidence, kept for history: planned one run after another, before the pre-registered "
         "study v2 (docs/preregistration.md), whose findings replace it.")
 LINK_TEXT = "the study v2's findings"
 
 
-def banner_html(link: str) -> str:
-    return (f'{START}<div class="pilot" style="{STYLE}"><b>Pilot.</b> {html.escape(TEXT)} '
+def pilot_banner_html(link: str) -> str:
+    return (f'{START}<div class="pilot" style="{PILOT_BANNER_STYLE}"><b>Pilot.</b> {html.escape(TEXT)} '
             f'Read <a href="{html.escape(link)}">{LINK_TEXT}</a>.</div>{END}')
 
 
-def banner_markdown(link: str) -> str:
+def pilot_banner_markdown(link: str) -> str:
     return f"{START}\n> **Pilot.** {TEXT} Read [{LINK_TEXT}]({link}).\n{END}\n"
 
 
@@ -67,8 +67,8 @@ def mark_pilots(published: str | Path, report: str | Path, study: str = "study_v
         link = os.path.relpath(report.resolve(), page.parent.resolve())
         text = page.read_text(encoding="utf-8")
         try:
-            new = (inject_markdown(text, banner_markdown(link)) if page.suffix == ".md"
-                   else inject_banner(text, banner_html(link), (START, END)))
+            new = (inject_markdown(text, pilot_banner_markdown(link)) if page.suffix == ".md"
+                   else inject_banner(text, pilot_banner_html(link), (START, END)))
         except ValueError as exc:
             raise DataError(f"{page}: {exc}") from exc
         if new != text:
