@@ -41,7 +41,7 @@ def strip_banner(text: str) -> str:
 def inject_markdown(text: str, banner: str) -> str:
     """``text`` with ``banner`` after its first ``# `` title line (at the top if it has none),
     replacing an earlier pilot banner."""
-    text = re.sub(re.escape(START) + ".*?" + re.escape(END) + r"\n*", "", text, flags=re.S)  # the old banner
+    text = strip_banner(text)  # the old banner; the blank lines it leaves go below
     m = re.search(r"^# .*\n", text, flags=re.M)
     head, rest = (text[:m.end()] + "\n", text[m.end():]) if m else ("", text)
     return head + banner + "\n" + rest.lstrip("\n")
