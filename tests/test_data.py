@@ -292,6 +292,26 @@ def test_every_dataset_carries_its_checksum(train_file, tmp_path):
             {k: d.attrs["sha256"] for k, d in f2["train"].items()}
 
 
+def test_a_files_values_checksum_survives_regeneration_and_sees_one_changed_value(train_file, tmp_path):
+    """Generated again (another creation time, other chunking) a file's bytes differ but its values
+    digest does not; one changed value changes it."""
+    import shutil
+
+    from pde_lib.data.checksum import dataset_checksum, file_values_checksum
+    from pde_lib.utils.provenance import sha256_file
+
+    again = tmp_path / "again.h5"
+    generate_dataset(small(chunk_size=64), again, progress=False)
+    assert sha256_file(again) != sha256_file(train_file)
+    assert file_values_checksum(again) == file_values_checksum(train_file)
+    changed = tmp_path / "changed.h5"
+    shutil.copy(again, changed)
+    with h5py.File(changed, "r+") as fh:
+        fh["train/u"][0, 0, 0, 0] += 1e-6
+        fh["train/u"].attrs["sha256"] = dataset_checksum(fh["train/u"])
+    assert file_values_checksum(changed) != file_values_checksum(again)
+
+
 def test_files_without_checksums_still_load(train_file, tmp_path):
     """Files written before checksums (layout version 1) and the original study's load; a
     version-2 file that lost a checksum does not."""

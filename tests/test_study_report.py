@@ -25,7 +25,7 @@ def published(tmp_path_factory):
         d.mkdir()
         results[results["seed"] == seed].to_csv(d / "results.csv", index=False)
         pretext[pretext["seed"] == seed].to_csv(d / "pretext.csv", index=False)
-        (d / "datasets.json").write_text(json.dumps({"heat_train_id": {"sha256": "ab" * 32}}))
+        (d / "datasets.json").write_text(json.dumps({"heat_train_id": {"sha256": "ab" * 32, "params": {"seed": 0}}}))
         (d / "run.json").write_text(json.dumps({"git_commit": "f" * 40, "wall_seconds": 3600.0 + seed,
                                                 "wall_time": "1 h 00 min", "cells": 55, "finetunes": 138,
                                                 "started": "2026-12-07T05:00:00Z"}))
@@ -76,7 +76,8 @@ def test_chunks_that_read_different_data_are_refused(published, tmp_path, capsys
 
     study = tmp_path / "study_v2"
     shutil.copytree(published, study)
-    (study / "chunk_5" / "datasets.json").write_text(json.dumps({"heat_train_id": {"sha256": "cd" * 32}}))
+    (study / "chunk_5" / "datasets.json").write_text(json.dumps({"heat_train_id": {"sha256": "cd" * 32,
+                                                                                 "params": {"seed": 1}}}))
     assert _run(study, tmp_path / "report") == 2
     err = capsys.readouterr().err
     assert "heat_train_id" in err and "chunk_5" in err

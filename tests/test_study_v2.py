@@ -77,6 +77,19 @@ def test_the_preregistration_was_committed_before_any_results():
             f"{folder.name}: its results were committed before or with the pre-registration"
 
 
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="needs the git history")
+def test_the_preregistration_above_its_deviations_is_unchanged_since_the_first_chunk():
+    """After chunk 0's results were committed, only the dated "Deviations" at the end may change."""
+    first = _adding_commit(ROOT / "outputs" / "published" / "study_v2" / "chunk_0" / "results.csv")
+    if first is None:
+        pytest.skip("no chunk is committed yet")
+    then = subprocess.run(["git", "show", f"{first}:docs/preregistration.md"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    marker = "## Deviations (dated, after the first chunk ran)"
+    assert marker in then
+    assert PREREG.read_text().split(marker)[0] == then.split(marker)[0]
+
+
 def _fake_results(p, seeds=(0, 1, 2)) -> "pd.DataFrame":
     """One row per fine-tune of the study's grid (as results.csv has them) at the given seeds, with
     made-up errors: enough to count the rows of each pre-registered family."""

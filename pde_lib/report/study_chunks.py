@@ -4,8 +4,8 @@ and the run record of each chunk (commit, wall time, counts).
 
 The study is analysed only once every seed of its design is published (section 8: nothing is
 decided between chunks), so ``load_study`` refuses a partial study, naming the seeds missing.
-Chunks join only if they were trained alike (``aggregate.join_results``) and read the same data:
-a data file recorded by two chunks must have one SHA-256."""
+Chunks join only if they were trained alike (``aggregate.join_results``) and read the same data
+(``study_data.data_consistency``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pandas as pd
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.params import load_params
 from pde_lib.report.aggregate import join_results
+from pde_lib.report.study_data import DataConsistency, data_consistency
 
 CHUNK_GLOB = "chunk_*"
 #: under the published folder: written by ``study-report``; once it exists the README's findings
@@ -35,13 +36,15 @@ def study_owns_readme(published: str | Path) -> bool:
 @dataclass
 class StudyRun:
     """A whole study: ``results`` and ``pretext`` joined over ``chunks`` (one row per chunk:
-    chunk, seeds, git_commit, wall_seconds, wall_time, cells, finetunes, started), its
-    ``design`` (the parameter file) and ``folder``."""
+    chunk, seeds, git_commit, cpu, wall_seconds, wall_time, cells, finetunes, started, data files:
+    one letter per generation of the data files), its
+    ``design`` (the parameter file), ``folder`` and how its chunks' data agree (``data``)."""
     folder: Path
     design: str
     results: pd.DataFrame
     pretext: pd.DataFrame
     chunks: pd.DataFrame
+    data: DataConsistency
 
 
 def chunk_folders(study_dir: str | Path) -> list[Path]:
@@ -60,27 +63,12 @@ def _read_json(path: Path) -> dict:
         raise DataError(f"{path}: not valid JSON ({exc})") from None
 
 
-def check_same_data(folders: list[Path]) -> None:
-    """DataError naming both chunks and the file if a data file (``datasets.json`` key) has two
-    different SHA-256 sums among ``folders``."""
-    seen: dict[str, tuple[str, Path]] = {}
-    for folder in folders:
-        path = folder / "datasets.json"
-        if not path.exists():
-            continue
-        for key, record in _read_json(path).items():
-            sha = str(record.get("sha256"))
-            if key in seen and seen[key][0] != sha:
-                raise DataError(f"data file {key} has SHA-256 {sha[:12]} in {folder} but {seen[key][0][:12]} in "
-                                f"{seen[key][1]}: the chunks did not read the same data")
-            seen.setdefault(key, (sha, folder))
-
-
 def chunk_record(folder: Path, results: pd.DataFrame) -> dict:
     """One chunk's row of ``StudyRun.chunks`` from its run.json and its results' seeds."""
     run = _read_json(folder / "run.json")
     seeds = sorted(int(s) for s in results["seed"].unique())
     return {"chunk": folder.name, "seeds": ", ".join(map(str, seeds)), "git_commit": str(run.get("git_commit", ""))[:12],
+            "cpu": str((run.get("machine") or {}).get("cpu", "")),
             "wall_seconds": run.get("wall_seconds"), "wall_time": run.get("wall_time"), "cells": run.get("cells"),
             "finetunes": run.get("finetunes"), "started": run.get("started")}
 
@@ -93,7 +81,7 @@ def load_study(study_dir: str | Path, design: str | Path) -> StudyRun:
     if not folders:
         raise ConfigError(f"{study_dir}: no published chunk ({CHUNK_GLOB}); run scripts/study/run_chunk.sh K first")
     expected = {int(s) for s in load_params(design).grid.seeds}
-    check_same_data(folders)
+    data = data_consistency(folders)
     results = join_results(folders[0], folders[1:])
     found = {int(s) for s in results["seed"].unique()}
     if found != expected:
@@ -109,4 +97,5 @@ def load_study(study_dir: str | Path, design: str | Path) -> StudyRun:
         pretext.append(pd.read_csv(f / "pretext.csv", dtype={"pretrain_fraction": str, "augmentation": str}))
     chunks = pd.DataFrame([chunk_record(f, results[results["cell_id"].isin(
         pd.read_csv(f / "results.csv", usecols=["cell_id"])["cell_id"])]) for f in folders])
-    return StudyRun(study_dir, str(design), results, pd.concat(pretext, ignore_index=True), chunks)
+    chunks["data files"] = data.generations["generation"].to_numpy()
+    return StudyRun(study_dir, str(design), results, pd.concat(pretext, ignore_index=True), chunks, data)

@@ -21,6 +21,7 @@ from pde_lib.report.aggregate import select
 from pde_lib.report.study_analysis import (FAMILIES, POOLED_PDES, STUDY_SCALING, WIDTHS, StudyAnalysis,
                                            baselines_table, family_rows, negative_control)
 from pde_lib.report.study_chunks import StudyRun
+from pde_lib.report.study_data import consistency_paragraph
 from pde_lib.report.tables import format_ci
 from pde_lib.report.verdicts import LABELS, MEANINGS
 
@@ -123,7 +124,16 @@ def run_record(run: StudyRun, prereg: str) -> str:
     return (f"<p>Design <code>{html.escape(run.design)}</code>, results <code>{html.escape(str(run.folder))}"
             f"</code>: {len(run.results)} fine-tunes, {run.results['seed'].nunique()} seeds, "
             f"{len(run.pretext)} pretraining runs.</p>" + cost_paragraph(run, prereg)
-            + table_html(run.chunks, "no chunks"))
+            + table_html(run.chunks, "no chunks") + data_section(run))
+
+
+def data_section(run: StudyRun) -> str:
+    """Whether the chunks read the same data (``study_data``), with the test sets' agreement."""
+    dc = run.data
+    table = ("" if dc.test_sets.empty else
+             table_html(dc.test_sets.assign(**{"largest relative spread": dc.test_sets["largest relative spread"]
+                                               .map(lambda v: f"{v:.2g}")}), "no test sets"))
+    return f"<p><b>Data.</b> {html.escape(consistency_paragraph(dc))}</p>" + table
 
 
 def family_section(name: str, a: StudyAnalysis, figs: dict) -> str:

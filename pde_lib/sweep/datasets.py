@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pde_lib.data import FINETUNE_SPLITS
+from pde_lib.data.checksum import file_values_checksum
 from pde_lib.generation import GenerationParams, generate_dataset
 from pde_lib.params.study import BASE_PDES
 from pde_lib.utils.provenance import sha256_file
@@ -95,7 +96,8 @@ def finetune_files(paths: dict[str, Path], pde: str, distribution: str) -> dict[
 def ensure_datasets(params, machine=None, data_dir: str | Path | None = None,
                     progress: bool = True) -> dict[str, dict]:
     """Generate every missing dataset file of the study (atomically; complete files are reused)
-    and return name -> {"path", "sha256", "generated", "params"}."""
+    and return name -> {"path", "sha256" (the file's bytes), "values_sha256" (its values alone,
+    equal whenever the same values are generated again), "generated", "params"}."""
     if data_dir is None:
         if machine is None or not machine.get("data_dir"):
             raise ValueError("ensure_datasets needs data_dir or a machine profile with data_dir")
@@ -109,6 +111,7 @@ def ensure_datasets(params, machine=None, data_dir: str | Path | None = None,
             path.parent.mkdir(parents=True, exist_ok=True)
             generate_dataset(specs[name], path, device=device, progress=progress)
             generated = True
-        records[name] = {"path": str(path), "sha256": sha256_file(path), "generated": generated,
+        records[name] = {"path": str(path), "sha256": sha256_file(path),
+                         "values_sha256": file_values_checksum(path), "generated": generated,
                          "params": asdict(specs[name])}
     return records
