@@ -44,7 +44,8 @@ def test_a_whole_study_gets_its_page_families_verdicts_and_readme_block(publishe
     page = (tmp_path / "report" / "index.html").read_text()
     for text in ("The answers", "F1 (H1)", "F6b (H6)", "negative control", "as expected", "Exclusions",
                  "not learned", "chunk_7", "data:image/png;base64,",
-                 "Measured: 8.0 h of 2-core wall time in 8 chunks (per chunk 60-60 min", "9 GPU-hours"):
+                 "Measured: 8.0 h of 2-core wall time in 8 chunks (per chunk 60-60 min", "9 GPU-hours",
+                 "Decided and not", "largest effect still allowed", "Every chunk read the same data"):
         assert text in page, text
     verdicts = json.loads((tmp_path / "report" / "hypotheses.json").read_text())
     assert verdicts["H1"]["verdict"] == "agree" and verdicts["H5"]["verdict"] == "depends"
@@ -52,6 +53,7 @@ def test_a_whole_study_gets_its_page_families_verdicts_and_readme_block(publishe
     assert block.count("<!-- findings:start -->") == 1 and "pre-registered study v2" in block
     assert "pilot evidence" not in block.split("<!-- findings:end -->")[0]
     assert "| H1 | pretraining improves fine-tuning, most when fine-tune data are scarce | **agree** |" in block
+    assert "comparisons of the primary families" in block and "CPU not recorded" in block
     assert "(report/index.html)" in block and (tmp_path / "report" / "forest.png").stat().st_size > 10_000
     import pandas as pd
     rows = pd.read_csv(tmp_path / "report" / "families.csv")
