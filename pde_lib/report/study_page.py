@@ -140,7 +140,8 @@ def data_section(run: StudyRun) -> str:
 def undecided_section(a: StudyAnalysis) -> str:
     """How many comparisons are decided, and the residual uncertainty of the others (``undecided``)."""
     summary = residual_uncertainty(a.families)
-    shown = summary.assign(**{c: summary[c].round(1) for c in summary.columns if "effect" in c or "width" in c})
+    shown = summary.assign(**{c: summary[c].round(1).astype(object).where(summary[c].notna(), "-")
+                              for c in summary.columns if "effect" in c or "width" in c})
     return (f"<p><b>Decided and not.</b> {html.escape(undecided_sentence(summary))} Per family (interval widths "
             "and effects in percentage points):</p>" + table_html(shown, "no families"))
 
