@@ -18,7 +18,7 @@ from pde_lib.utils.atomic import write_text
 
 START, END = "<!-- pilot:start -->", "<!-- pilot:end -->"
 PILOT_BANNER_STYLE = ("background:#fff4d6;border:3px solid #b7791f;color:#3d2a00;padding:12px 16px;margin:8px 0 14px 0;"
-         "font-size:1.15em;line-height:1.4;font-family:sans-serif")
+                      "font-size:1.15em;line-height:1.4;font-family:sans-serif")
 TEXT = ("Pilot evidence, kept for history: planned one run after another, before the pre-registered "
         "study v2 (docs/preregistration.md), whose findings replace it.")
 LINK_TEXT = "the study v2's findings"
