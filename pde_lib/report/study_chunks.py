@@ -9,7 +9,6 @@ Chunks join only if they were trained alike (``aggregate.join_results``) and rea
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 from pde_lib.errors import ConfigError, DataError
 from pde_lib.params import load_params
 from pde_lib.report.aggregate import join_results
-from pde_lib.report.study_data import DataConsistency, data_consistency
+from pde_lib.report.study_data import DataConsistency, data_consistency, read_record
 
 CHUNK_GLOB = "chunk_*"
 #: under the published folder: written by ``study-report``; once it exists the README's findings
@@ -54,13 +53,7 @@ def chunk_folders(study_dir: str | Path) -> list[Path]:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path}: missing; a published chunk records its run in run.json "
-                        "(python -m pde_lib publish writes it)") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    return read_record(path, "a published chunk records its run in run.json (python -m pde_lib publish writes it)")
 
 
 def chunk_record(folder: Path, results: pd.DataFrame) -> dict:

@@ -46,14 +46,20 @@ class DataConsistency:
         return self.generations["generation"].nunique() > 1
 
 
-def _read(path: Path) -> dict:
+def read_record(path: Path, why: str) -> dict:
+    """A chunk's JSON record; DataError naming ``path`` if it is missing (with ``why``: what
+    writes it) or not JSON."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise DataError(f"{path}: missing; a published chunk records its data files there "
-                        "(python -m pde_lib publish copies it from the sweep)") from None
+        raise DataError(f"{path}: missing; {why}") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _read(path: Path) -> dict:
+    return read_record(path, "a published chunk records its data files and its run there "
+                             "(python -m pde_lib publish writes them)")
 
 
 def _cpu(folder: Path) -> str:
