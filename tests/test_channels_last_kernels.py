@@ -37,6 +37,26 @@ def test_periodic_pad_and_its_gradient_equal_circular_padding():
     assert torch.autograd.gradcheck(periodic_pad_channels_last, (x[:1, :3, :4],))
 
 
+@pytest.mark.parametrize("shape", [(2, 5, 7, 3), (16, 32, 32, 8), (4, 16, 12, 32)])
+def test_both_paths_of_the_periodic_pad_give_the_same_bits(shape, monkeypatch):
+    """One buffer (large maps) or two concatenations (small ones): equal outputs and gradients."""
+    from pde_lib.models import layers
+
+    torch.manual_seed(0)
+    x = torch.randn(*shape, requires_grad=True)
+    g = torch.randn(shape[0], shape[1] + 2, shape[2] + 2, shape[3])
+    results = []
+    for threshold in (0, 1 << 40):  # every map large / every map small
+        monkeypatch.setattr(layers, "PAD_ONE_BUFFER_FROM", threshold)
+        out = periodic_pad_channels_last(x)
+        results.append((out, *torch.autograd.grad(out, x, g)))
+    (a, ga), (b, gb) = [(r[0], r[1]) for r in results]
+    assert a.is_contiguous() and b.is_contiguous()
+    assert torch.equal(a, b) and torch.equal(ga, gb)
+    ref = nn.functional.pad(x.permute(0, 3, 1, 2), (1, 1, 1, 1), mode="circular").permute(0, 2, 3, 1)
+    assert torch.equal(a, ref)
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_periodic_conv_channels_last_equals_the_circular_conv2d(stride):
     torch.manual_seed(0)

@@ -67,18 +67,42 @@ def conv3x3(c_in: int, c_out: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, padding_mode="circular")
 
 
+#: from this many elements on, the periodic pad writes one buffer (fewer passes over memory);
+#: below it, two concatenations (fewer kernel launches). Both give the same bits.
+PAD_ONE_BUFFER_FROM = 1 << 17
+
+
+def _fold_columns(g: torch.Tensor) -> torch.Tensor:
+    """(..., R, M + 2, C) -> (..., R, M, C): the wrapped columns' gradient added back onto the
+    columns they copy (last column's onto the first, first's onto the last)."""
+    f = g[..., 1:-1, :].clone()
+    f[..., 0, :] += g[..., -1, :]
+    f[..., -1, :] += g[..., 0, :]
+    return f
+
+
 class _PeriodicPad(torch.autograd.Function):
     """(B, N, M, C) -> (B, N + 2, M + 2, C): the map with its last row / column wrapped in front
     and its first behind (periodic padding by one). The backward folds the gradient of the wrapped
     rows and columns back onto the rows and columns they copy, without the full-size zero tensors
-    autograd would allocate for each slice."""
+    autograd would allocate for each slice: columns first, then rows, in every path, so the
+    gradient's bits do not depend on the path."""
 
     generate_vmap_rule = True
 
     @staticmethod
     def forward(x):
-        x = torch.cat([x[..., -1:, :, :], x, x[..., :1, :, :]], dim=-3)
-        return torch.cat([x[..., -1:, :], x, x[..., :1, :]], dim=-2)
+        if x.numel() < PAD_ONE_BUFFER_FROM:
+            x = torch.cat([x[..., -1:, :, :], x, x[..., :1, :, :]], dim=-3)
+            return torch.cat([x[..., -1:, :], x, x[..., :1, :]], dim=-2)
+        n, m, c = x.shape[-3:]
+        out = x.new_empty(x.shape[:-3] + (n + 2, m + 2, c))
+        out[..., 1:-1, 1:-1, :] = x
+        out[..., 0, 1:-1, :] = x[..., -1, :, :]
+        out[..., -1, 1:-1, :] = x[..., 0, :, :]
+        out[..., :, 0, :] = out[..., :, -2, :]
+        out[..., :, -1, :] = out[..., :, 1, :]
+        return out
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -86,12 +110,15 @@ class _PeriodicPad(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
-        gc = g[..., 1:-1, :].clone()  # fold the columns: (B, N + 2, M, C)
-        gc[..., 0, :] += g[..., -1, :]
-        gc[..., -1, :] += g[..., 0, :]
-        gr = gc[..., 1:-1, :, :].clone()  # fold the rows: (B, N, M, C)
-        gr[..., 0, :, :] += gc[..., -1, :, :]
-        gr[..., -1, :, :] += gc[..., 0, :, :]
+        if g.numel() < PAD_ONE_BUFFER_FROM:
+            gc = _fold_columns(g)  # (B, N + 2, M, C)
+            gr = gc[..., 1:-1, :, :].clone()  # fold the rows: (B, N, M, C)
+            gr[..., 0, :, :] += gc[..., -1, :, :]
+            gr[..., -1, :, :] += gc[..., 0, :, :]
+            return gr
+        gr = _fold_columns(g[..., 1:-1, :, :])  # the inner rows only, then the two wrapped rows
+        gr[..., 0, :, :] += _fold_columns(g[..., -1:, :, :])[..., 0, :, :]
+        gr[..., -1, :, :] += _fold_columns(g[..., :1, :, :])[..., 0, :, :]
         return gr
 
 
