@@ -61,7 +61,6 @@ def chunk_record(folder: Path, results: pd.DataFrame) -> dict:
     run = _read_json(folder / "run.json")
     seeds = sorted(int(s) for s in results["seed"].unique())
     return {"chunk": folder.name, "seeds": ", ".join(map(str, seeds)), "git_commit": str(run.get("git_commit", ""))[:12],
-            "cpu": str((run.get("machine") or {}).get("cpu", "")),
             "wall_seconds": run.get("wall_seconds"), "wall_time": run.get("wall_time"), "cells": run.get("cells"),
             "finetunes": run.get("finetunes"), "started": run.get("started")}
 
@@ -90,5 +89,6 @@ def load_study(study_dir: str | Path, design: str | Path) -> StudyRun:
         pretext.append(pd.read_csv(f / "pretext.csv", dtype={"pretrain_fraction": str, "augmentation": str}))
     chunks = pd.DataFrame([chunk_record(f, results[results["cell_id"].isin(
         pd.read_csv(f / "results.csv", usecols=["cell_id"])["cell_id"])]) for f in folders])
+    chunks.insert(3, "cpu", data.generations["cpu"].to_numpy())
     chunks["data files"] = data.generations["generation"].to_numpy()
     return StudyRun(study_dir, str(design), results, pd.concat(pretext, ignore_index=True), chunks, data)

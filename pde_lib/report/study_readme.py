@@ -40,7 +40,8 @@ def cpus(run: StudyRun) -> str:
     for _, g in c.groupby(groups, sort=False):
         span = g["chunk"].iloc[0] if len(g) == 1 else f"{g['chunk'].iloc[0]}-{g['chunk'].iloc[-1]}"
         parts.append(f"{span} on {g['cpu'].iloc[0] or 'an unrecorded CPU'}")
-    note = "; the data agree to float rounding, see the report's run section" if c["cpu"].nunique() > 1 else ""
+    rounded = not run.data.test_sets.empty and (run.data.test_sets["largest relative spread"] > 0).any()
+    note = "; the data agree to float rounding, see the report's run section" if rounded else ""
     return ", ".join(parts) + note
 
 
